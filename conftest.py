@@ -1,0 +1,135 @@
+"""pytest glue for crossref: options, Hypothesis profiles, per-worker recorders and the
+controller's session-end merge. Thin on purpose: the logic lives in crossref/
+(session.py: options and workers; report.py: the merge). xdist-safe: a process is a
+worker when ``config`` has ``workerinput``; workers hand row counts back through
+``config.workeroutput``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from crossref import catalog, report
+from crossref.errors import UsageError
+from crossref.session import Options, WorkerSession, new_run_dir, parse_options
+
+_HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
+           HealthCheck.large_base_example, HealthCheck.function_scoped_fixture]
+settings.register_profile("dev", max_examples=20, deadline=None, suppress_health_check=_HEALTH, print_blob=True)
+settings.register_profile("ci", max_examples=12, deadline=None, suppress_health_check=_HEALTH,
+                          derandomize=True, print_blob=True, database=None)
+settings.register_profile("nightly", max_examples=300, deadline=None, suppress_health_check=_HEALTH, print_blob=True)
+settings.load_profile(os.environ.get("CROSSREF_PROFILE", "dev"))
+
+_OPTIONS = pytest.StashKey[Options]()
+_RUN_DIR = pytest.StashKey[str]()
+_WORKER = pytest.StashKey[WorkerSession]()
+_START = pytest.StashKey[float]()
+_ROWS = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("crossref", "crossref: fake tensors against real kernels")
+    g.addoption("--crossref-ops", dest="crossref_ops", metavar="P[,P...]", default=None,
+                help="glob patterns over overload names, e.g. 'aten.add.*,aten.mm.default' (default: all)")
+    g.addoption("--crossref-devices", dest="crossref_devices", metavar="D[,D...]", default=None,
+                help="real devices to compare on (default: cpu, plus cuda when available)")
+    g.addoption("--crossref-examples", dest="crossref_examples", metavar="N", default=None,
+                help="Hypothesis examples per test item (default: the profile's)")
+    g.addoption("--crossref-report-dir", dest="crossref_report_dir", metavar="DIR", default=None,
+                help="where the run is written (default: reports/<UTC timestamp>/, reports/latest -> it)")
+    g.addoption("--crossref-all-strides", dest="crossref_all_strides", action="store_true", default=False,
+                help="compare strides of every dim, not only the significant ones")
+
+
+def _is_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+@pytest.hookimpl(trylast=True)  # after Hypothesis loaded --hypothesis-profile
+def pytest_configure(config):
+    try:
+        opts = parse_options(config.getoption("crossref_ops"), config.getoption("crossref_devices"),
+                             config.getoption("crossref_examples"), config.getoption("crossref_report_dir"),
+                             config.getoption("crossref_all_strides"))
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[_OPTIONS] = opts
+    if opts.examples is not None:
+        settings.register_profile("crossref-cli", parent=settings.default, max_examples=opts.examples)
+        settings.load_profile("crossref-cli")
+    if config.option.collectonly:
+        return
+    if _is_worker(config):
+        run_dir = config.workerinput["crossref_run_dir"]
+        worker = config.workerinput["workerid"]
+    else:
+        run_dir = str(new_run_dir(opts.report_dir))
+        worker = "main"
+        config.stash[_START] = time.time()
+        config.stash[_ROWS] = {}
+    config.stash[_RUN_DIR] = run_dir
+    config.stash[_WORKER] = WorkerSession(run_dir, worker, opts)
+
+
+def pytest_configure_node(node):  # xdist controller: tell the worker where to write
+    node.workerinput["crossref_run_dir"] = node.config.stash[_RUN_DIR]
+
+
+def pytest_testnodedown(node, error):
+    rows = getattr(node, "workeroutput", {}).get("crossref_rows")
+    if rows is not None:
+        node.config.stash[_ROWS][node.workerinput["workerid"]] = rows["result"]
+
+
+@pytest.fixture(scope="session")
+def crossref_session(pytestconfig) -> WorkerSession:
+    return pytestconfig.stash[_WORKER]
+
+
+def pytest_generate_tests(metafunc):
+    if "op_entry" in metafunc.fixturenames:
+        opts = metafunc.config.stash[_OPTIONS]
+        entries = catalog.select(list(opts.ops) or None)
+        metafunc.parametrize("op_entry", entries, ids=[e.name for e in entries])
+
+
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    worker = config.stash.get(_WORKER, None)
+    if worker is None:
+        return
+    rows = worker.close()
+    if _is_worker(config):
+        config.workeroutput["crossref_rows"] = rows
+        return
+    if "main" not in config.stash[_ROWS] and not getattr(config.option, "numprocesses", None):
+        config.stash[_ROWS]["main"] = rows["result"]
+    opts = config.stash[_OPTIONS]
+    entries = catalog.select(list(opts.ops) or None)
+    summary = report.merge(config.stash[_RUN_DIR], expected_rows=config.stash[_ROWS], meta={
+        "devices": list(opts.devices),
+        "seed": config.getoption("hypothesis_seed", None) or "random",
+        "profile": config.getoption("hypothesis_profile", None) or os.environ.get("CROSSREF_PROFILE", "dev"),
+        "max_examples": settings.default.max_examples,
+        "ops_patterns": list(opts.ops),
+        "ops_selected": len(entries),
+        "ops_skipped": {e.name: e.skip for e in entries if e.skip},
+        "wall_seconds": time.time() - config.stash[_START],
+    })
+    config.stash[_ROWS]["summary"] = summary
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    rows = config.stash.get(_ROWS, None)
+    if not rows or "summary" not in rows:
+        return
+    s = rows["summary"]
+    terminalreporter.write_sep("-", "crossref")
+    terminalreporter.write_line(
+        f"crossref: {s['checks']} checks on {s['ops_checked']} ops ({s['ops_with_valid_call']} with a valid call); "
+        f"{s['findings']} findings, {s['findings_new']} new; report: {config.stash[_RUN_DIR]}")

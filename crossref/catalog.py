@@ -1,0 +1,317 @@
+"""The op catalog: every ATen overload, with its kind, family and why it may be untested.
+
+An ``OpEntry`` is built from the registered schema alone (no op is called here).
+Entries that crossref cannot drive carry a ``skip`` reason; they are listed in the
+run summary rather than silently dropped.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+from dataclasses import dataclass
+
+import torch
+
+from . import _torch
+from .errors import UsageError
+
+COMPOSITE_KEYS = (
+    "CompositeImplicitAutograd",
+    "CompositeExplicitAutograd",
+    "CompositeExplicitAutogradNonFunctional",
+)
+
+# Argument types crossref cannot make up; the reason is what a user reads.
+_UNDRIVABLE_TYPES = {
+    "Storage": "needs a Storage argument",
+    "Stream": "needs a Stream argument",
+    "Dimname": "needs named tensors (Dimname)",
+    "Dimname[]": "needs named tensors (Dimname)",
+    "Dimname?": "needs named tensors (Dimname)",
+    "Dimname[]?": "needs named tensors (Dimname)",
+    "Generator": "needs a Generator argument",
+    "Any": "takes an untyped argument",
+    "AnyEnumType": "takes an untyped argument",
+    "QScheme": "needs quantized tensors",
+    "ScalarType[]": "takes a list of dtypes",
+}
+
+# Name fragments of backends or tensor kinds the harness does not generate.
+_BACKEND_FRAGMENTS = (
+    ("quantize", "needs quantized tensors"),
+    ("qscheme", "needs quantized tensors"),
+    ("q_per_channel", "needs quantized tensors"),
+    ("q_scale", "needs quantized tensors"),
+    ("q_zero_point", "needs quantized tensors"),
+    ("int_repr", "needs quantized tensors"),
+    ("fbgemm", "needs quantized tensors"),
+    ("_nested", "needs nested tensors"),
+    ("nested_", "needs nested tensors"),
+    ("sparse", "needs sparse tensors"),
+    ("_coo", "needs sparse tensors"),
+    ("_csr", "needs sparse tensors"),
+    ("_csc", "needs sparse tensors"),
+    ("_bsr", "needs sparse tensors"),
+    ("_bsc", "needs sparse tensors"),
+    ("mkldnn", "needs mkldnn tensors"),
+    ("cudnn", "cuDNN-only kernel"),
+    ("miopen", "MIOpen-only kernel"),
+    ("_mps", "MPS-only kernel"),
+    ("vulkan", "Vulkan-only kernel"),
+    ("xnnpack", "XNNPACK-prepacked weights"),
+    ("_nnpack", "NNPACK-only kernel"),
+    ("_cufft", "cuFFT plan cache"),
+    ("_cslt", "cuSPARSELt-only kernel"),
+    ("_cudnn", "cuDNN-only kernel"),
+    ("_thnn_fused", "CUDA-only fused kernel"),
+    ("_fused_rms", "fused kernel with packed inputs"),
+    ("_flash_attention", "CUDA-only fused kernel"),
+    ("_efficient_attention", "CUDA-only fused kernel"),
+    ("_scaled_dot_product_cudnn", "cuDNN-only kernel"),
+    ("_scaled_dot_product_flash", "CUDA-only fused kernel"),
+    ("_scaled_dot_product_efficient", "CUDA-only fused kernel"),
+    ("_weight_int", "needs packed int weights"),
+    ("_dyn_quant", "needs quantized tensors"),
+    ("_pack_padded", "needs packed sequences"),
+    ("_cummax_helper", "internal helper writing into caller buffers"),
+)
+
+# Ops whose real kernel does not bounds-check its inputs: a random call can crash
+# the whole process. Skipped until per-call process isolation exists.
+_UNCHECKED = {
+    "_unsafe_index": "does not bounds-check indices: a random call can crash the process",
+    "_unsafe_index_put": "does not bounds-check indices: a random call can crash the process",
+    "_unsafe_masked_index": "does not bounds-check indices: a random call can crash the process",
+    "_unsafe_masked_index_put_accumulate": "does not bounds-check indices: a random call can crash the process",
+    "_embedding_bag_forward_only": "does not bounds-check offsets: a random call can crash the process",
+    "_histogramdd_from_bin_cts": "does not bounds-check bins: a random call can crash the process",
+    "_histogramdd_from_bin_tensors": "does not bounds-check bins: a random call can crash the process",
+    "_histogramdd_bin_edges": "does not bounds-check bins: a random call can crash the process",
+    "_assert_async": "aborts the process asynchronously on failure",
+    "_functional_assert_async": "aborts the process asynchronously on failure",
+    "set_": "rebinds storage to arbitrary geometry without a bounds check",
+    "_resize_output_": "resizes a tensor in place without a bounds check",
+    "_copy_from": "backend copy helper that assumes valid destinations",
+    "_copy_from_and_resize": "backend copy helper that assumes valid destinations",
+    "sym_constrain_range": "symbolic-shape helper with no tensor semantics",
+    "sym_constrain_range_for_size": "symbolic-shape helper with no tensor semantics",
+    "_print": "prints to stdout",
+    "lift_fresh": "tracing helper (tensor lifting)",
+    "lift": "tracing helper (tensor lifting)",
+    "lift_fresh_copy": "tracing helper (tensor lifting)",
+    "_local_scalar_dense": "data-dependent by definition: always unsupported in fake mode",
+}
+
+FAMILIES = (
+    "pointwise",
+    "reduction",
+    "view",
+    "join_split",
+    "matmul",
+    "indexing",
+    "factory",
+    "conv",
+    "pool",
+    "norm",
+    "sort_scan",
+    "other",
+)
+
+_FAMILY_BY_NAME: dict[str, str] = {}
+for _fam, _names in {
+    "join_split": "cat stack hstack vstack dstack column_stack split split_with_sizes "
+    "tensor_split chunk unbind unsafe_split unsafe_split_with_sizes unsafe_chunk "
+    "split_copy split_with_sizes_copy unbind_copy _cat concat concatenate",
+    "matmul": "mm bmm addmm baddbmm addbmm matmul addmv mv dot vdot outer ger addr "
+    "linear _addmm_activation einsum inner tensordot kron chain_matmul multi_dot "
+    "_int_mm _weight_int8pack_mm",
+    "indexing": "index_select gather scatter scatter_add scatter_reduce index index_put "
+    "index_add index_copy index_fill index_reduce take take_along_dim masked_fill "
+    "masked_scatter masked_select put embedding embedding_dense_backward "
+    "_index_put_impl select_scatter slice_scatter diagonal_scatter as_strided_scatter "
+    "index_put_ _unsafe_index gather_backward",
+    "conv": "convolution _convolution conv1d conv2d conv3d conv_transpose1d "
+    "conv_transpose2d conv_transpose3d convolution_backward _convolution_mode "
+    "conv_tbc slow_conv3d slow_conv_transpose2d slow_conv_transpose3d "
+    "_slow_conv2d_forward _slow_conv2d_backward slow_conv_dilated2d slow_conv_dilated3d "
+    "thnn_conv2d _conv_depthwise2d conv_depthwise3d",
+    "pool": "max_pool1d max_pool2d max_pool3d avg_pool1d avg_pool2d avg_pool3d "
+    "max_pool2d_with_indices max_pool3d_with_indices adaptive_avg_pool1d "
+    "adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d adaptive_max_pool2d "
+    "adaptive_max_pool3d _adaptive_avg_pool2d _adaptive_avg_pool3d fractional_max_pool2d "
+    "fractional_max_pool3d lp_pool1d lp_pool2d lp_pool3d max_unpool2d max_unpool3d "
+    "avg_pool2d_backward avg_pool3d_backward max_pool2d_with_indices_backward "
+    "max_pool3d_with_indices_backward _adaptive_avg_pool2d_backward "
+    "_adaptive_avg_pool3d_backward adaptive_max_pool2d_backward "
+    "adaptive_max_pool3d_backward max_pool1d_with_indices",
+    "norm": "batch_norm native_batch_norm _native_batch_norm_legit "
+    "_native_batch_norm_legit_functional _native_batch_norm_legit_no_training layer_norm "
+    "native_layer_norm group_norm native_group_norm instance_norm rms_norm "
+    "_fused_rms_norm native_batch_norm_backward native_layer_norm_backward "
+    "native_group_norm_backward batch_norm_stats batch_norm_elemt "
+    "_batch_norm_with_update _batch_norm_no_update _batch_norm_impl_index "
+    "cudnn_batch_norm local_response_norm",
+    "sort_scan": "sort argsort topk kthvalue median nanmedian mode msort cumsum cumprod "
+    "cummax cummin logcumsumexp _logcumsumexp searchsorted bucketize unique "
+    "_unique _unique2 unique_consecutive unique_dim unique_dim_consecutive",
+}.items():
+    for _n in _names.split():
+        _FAMILY_BY_NAME[_n] = _fam
+
+
+@dataclass(frozen=True, slots=True)
+class OpEntry:
+    """One ATen overload as crossref sees it."""
+
+    name: str  # str(OpOverload), e.g. "aten.add.Tensor"
+    packet: str  # "add"
+    overload: str  # "Tensor" (or "default")
+    schema: torch._C.FunctionSchema
+    kind: str  # functional | inplace | out | view
+    family: str
+    tags: frozenset[str]
+    kernels: frozenset[str]  # dispatch keys with a kernel, of those crossref cares about
+    skip: str | None  # why crossref does not drive it, or None
+
+    def __repr__(self) -> str:
+        return f"OpEntry({self.name})"
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(self.name)
+
+    @property
+    def op(self) -> torch._ops.OpOverload:
+        return getattr(getattr(torch.ops.aten, self.packet), self.overload)
+
+    @property
+    def base_name(self) -> str:
+        """The packet name without trailing underscores: ``add_`` -> ``add``."""
+        return self.packet.rstrip("_") if not self.packet.startswith("__") else self.packet
+
+    def runs_on(self, device_type: str) -> bool:
+        key = {"cpu": "CPU", "cuda": "CUDA"}.get(device_type, device_type.upper())
+        return key in self.kernels or any(k in self.kernels for k in COMPOSITE_KEYS)
+
+
+def _type_str(t: torch._C.Type) -> str:
+    return str(t)
+
+
+def _kind(schema: torch._C.FunctionSchema) -> str:
+    writes = [a for a in schema.arguments if a.alias_info is not None and a.alias_info.is_write]
+    if writes:
+        if any(a.kwarg_only for a in writes):
+            return "out"
+        return "inplace"
+    if any(r.alias_info is not None for r in schema.returns):
+        return "view"
+    return "functional"
+
+
+def _family(base: str, kind: str, tags: frozenset[str], schema) -> str:
+    if base in _FAMILY_BY_NAME:
+        return _FAMILY_BY_NAME[base]
+    if kind == "view" or base.endswith("_copy") and base[:-5] in _VIEW_BASES:
+        return "view"
+    if "pointwise" in tags:
+        return "pointwise"
+    if "reduction" in tags:
+        return "reduction"
+    if not any("Tensor" in _type_str(a.type) for a in schema.arguments if not a.kwarg_only or a.name != "out"):
+        return "factory"
+    if base.endswith("_like") or base.startswith("new_"):
+        return "factory"
+    return "other"
+
+
+_VIEW_BASES = frozenset(
+    "view reshape transpose permute expand squeeze unsqueeze slice select narrow unfold "
+    "diagonal as_strided t alias detach view_as_real view_as_complex unbind split "
+    "split_with_sizes indices values _reshape_alias".split()
+)
+
+_KEYS = ("CPU", "CUDA", "Meta") + COMPOSITE_KEYS
+
+
+def _skip_reason(schema: torch._C.FunctionSchema, packet: str, kernels: frozenset[str]) -> str | None:
+    for a in schema.arguments:
+        reason = _UNDRIVABLE_TYPES.get(_type_str(a.type))
+        if reason is not None:
+            return reason
+        if _type_str(a.type).startswith("__torch__"):
+            return "needs a TorchScript class object"
+    for r in schema.returns:
+        if _type_str(r.type).startswith("__torch__"):
+            return "returns a TorchScript class object"
+    if packet.rstrip("_") in _UNCHECKED or packet in _UNCHECKED:
+        return _UNCHECKED.get(packet, _UNCHECKED.get(packet.rstrip("_")))
+    for fragment, reason in _BACKEND_FRAGMENTS:
+        if fragment in packet:
+            return reason
+    if not kernels - {"Meta"}:
+        return "no kernel for CPU, CUDA or a composite key"
+    return None
+
+
+@functools.cache
+def load_catalog() -> tuple[OpEntry, ...]:
+    """All aten overloads, sorted by name. Cached: the registry does not change in a run."""
+    entries: dict[str, OpEntry] = {}
+    dispatcher = _torch.dispatcher_op_names()
+    for schema in _torch.all_aten_schemas():
+        packet = schema.name.split("::", 1)[1]
+        overload = schema.overload_name or "default"
+        name = f"aten.{packet}.{overload}"
+        if name in entries:
+            continue
+        qualified = schema.name + (f".{schema.overload_name}" if schema.overload_name else "")
+        if qualified not in dispatcher:
+            kernels: frozenset[str] = frozenset()
+        else:
+            kernels = frozenset(k for k in _KEYS if _torch.has_kernel(qualified, k))
+        try:
+            op = getattr(getattr(torch.ops.aten, packet), overload)
+            tags = frozenset(str(t).rsplit(".", 1)[-1] for t in op.tags)
+        except (AttributeError, RuntimeError):
+            continue  # registered schema without a Python binding: nothing to call
+        kind = _kind(schema)
+        base = packet.rstrip("_") if not packet.startswith("__") else packet
+        entries[name] = OpEntry(
+            name=name,
+            packet=packet,
+            overload=overload,
+            schema=schema,
+            kind=kind,
+            family=_family(base, kind, tags, schema),
+            tags=tags,
+            kernels=kernels,
+            skip=_skip_reason(schema, packet, kernels)
+            if qualified in dispatcher
+            else "TorchScript builtin, not a dispatcher operator",
+        )
+    return tuple(entries[k] for k in sorted(entries))
+
+
+def select(patterns: list[str] | None, catalog: tuple[OpEntry, ...] | None = None) -> list[OpEntry]:
+    """Entries whose name matches any glob; a pattern that matches nothing is a UsageError."""
+    catalog = load_catalog() if catalog is None else catalog
+    if not patterns:
+        return list(catalog)
+    chosen: dict[str, OpEntry] = {}
+    for pattern in patterns:
+        hits = [e for e in catalog if fnmatch.fnmatchcase(e.name, pattern)]
+        if not hits:
+            close = [e.name for e in catalog if pattern.split(".")[1:2] and pattern.split(".")[1] in e.name][:5]
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise UsageError(f"--crossref-ops pattern {pattern!r} matches no ATen overload{hint}")
+        for e in hits:
+            chosen[e.name] = e
+    return [chosen[k] for k in sorted(chosen)]
+
+
+def entry(name: str) -> OpEntry:
+    for e in load_catalog():
+        if e.name == name:
+            return e
+    raise UsageError(f"unknown ATen overload {name!r}")

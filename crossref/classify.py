@@ -1,0 +1,171 @@
+"""From field-level mismatches to findings: category, severity, signature, status.
+
+Knows fake mode's declared limitations (its ``unsupported`` exceptions and ops tagged
+``dynamic_output_shape`` / ``data_dependent_output``) and the table of known
+divergences (known.py). The signature is what deduplicates: one bug seen 500 times is
+one finding with count 500.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from . import known as known_table
+from .compare import Mismatch
+from .execute import Outcome
+from .opcall import OpCall
+
+CATEGORIES = (
+    "shape",
+    "dtype",
+    "device",
+    "layout",
+    "stride",
+    "storage_offset",
+    "alias",
+    "mutation",
+    "requires_grad",
+    "conj_neg",
+    "structure",
+    "value",
+    "missing_error",
+    "spurious_error",
+    "unsupported",
+    "cache",
+    "crash",
+)
+STATUSES = ("match", "mismatch", "unsupported", "both_raised", "invalid", "crash")
+SEVERITIES = ("high", "medium", "low", "info")
+
+_HIGH = frozenset({"shape", "dtype", "device", "layout", "structure"})
+_LIMITATION_TAGS = frozenset({"dynamic_output_shape", "data_dependent_output"})
+
+# What kind of refusal a real kernel's error is. The C++ kernels raise plain
+# RuntimeError for all of these, so the message is the only structured-enough signal;
+# this table is the one place crossref reads error text, and only for traits.
+_REAL_ERROR_KINDS = (
+    ("dtype_unsupported", re.compile(r"not implemented for '|not supported for (complex|bool|half|bfloat16)|"
+                                     r"\"\w+\" not implemented for|does not support (automatic differentiation|complex)|"
+                                     r"Unsupported dtype|only supports floating|expected (a )?floating|"
+                                     r"must be (a )?floating|should be floating", re.I)),
+    ("no_backend_kernel", re.compile(r"Could not run '[\w:.]+' with arguments from the", re.I)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    signature: str
+    op: str
+    category: str
+    severity: str
+    field: str
+    real: str
+    fake: str
+    device: str
+    dtypes: tuple[str, ...]
+    traits: tuple[str, ...]
+    known: str | None  # reason, when it matches the known-divergence table
+
+    @property
+    def fails(self) -> bool:
+        """Whether it should fail its test item (a new, real bug)."""
+        return self.known is None and self.category != "unsupported"
+
+
+def real_error_kind(message: str) -> str:
+    for kind, pattern in _REAL_ERROR_KINDS:
+        if pattern.search(message):
+            return kind
+    return "other"
+
+
+def _normalize(text: str) -> str:
+    """Error text without the numbers and shapes that vary between examples."""
+    text = re.sub(r"\[[^\]]*\]|\([^)]*\)", "[]", text)
+    return re.sub(r"-?\d+(\.\d+)?", "N", text)[:120]
+
+
+def _generic_field(field: str) -> str:
+    return re.sub(r"input\[\d+\]", "input[*]", field)
+
+
+def signature(op: str, category: str, field: str, device: str, detail: str) -> str:
+    key = "|".join((op, category, _generic_field(field), device.split(":")[0], detail))
+    return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+def _category(m: Mismatch, tags: frozenset[str], fake: Outcome) -> str:
+    if m.kind == "real_error":
+        return "missing_error"
+    if m.kind == "fake_error":
+        limitation = fake.error is not None and fake.error.limitation
+        return "unsupported" if limitation or tags & _LIMITATION_TAGS else "spurious_error"
+    return m.kind
+
+
+def _severity(category: str, m: Mismatch, known: bool) -> str:
+    if category == "unsupported":
+        return "info"
+    if known or m.empty:
+        return "low"
+    if category in _HIGH or (category == "mutation" and m.field.endswith((".shape", ".dtype"))):
+        return "high"
+    return "medium"
+
+
+def classify(
+    call: OpCall,
+    tags: frozenset[str],
+    real: Outcome,
+    fake: Outcome,
+    mismatches: tuple[Mismatch, ...],
+) -> tuple[Finding, ...]:
+    findings: dict[str, Finding] = {}
+    dtypes = call.dtypes()
+    base_traits = call.traits()
+    for m in mismatches:
+        category = _category(m, tags, fake)
+        traits = set(base_traits)
+        if m.empty:
+            traits.add("empty-output")
+        detail = "empty" if m.empty else ""
+        if category == "dtype":
+            detail += f"{m.real}->{m.fake}"
+        elif category == "missing_error":
+            kind = real_error_kind(real.error.message if real.error else "")
+            traits.add(f"real:{kind}")
+            detail += f"{real.error.type if real.error else ''}:{kind}"
+        elif category in ("spurious_error", "unsupported") and fake.error is not None:
+            detail += f"{fake.error.type}:{_normalize(fake.error.message)}"
+        entry = known_table.match(call.op, category, real.device, frozenset(traits))
+        sig = signature(call.op, category, m.field, real.device, detail)
+        if sig in findings:
+            continue
+        findings[sig] = Finding(
+            signature=sig,
+            op=call.op,
+            category=category,
+            severity=_severity(category, m, entry is not None),
+            field=m.field,
+            real=m.real,
+            fake=m.fake,
+            device=real.device,
+            dtypes=dtypes,
+            traits=tuple(sorted(traits)),
+            known=entry.reason if entry is not None else None,
+        )
+    return tuple(findings.values())
+
+
+def status(real: Outcome, fake: Outcome, findings: tuple[Finding, ...]) -> str:
+    if real.error is not None and real.error.phase == "build":
+        return "invalid"
+    if real.error is not None and fake.error is not None:
+        return "both_raised"
+    if any(f.category != "unsupported" for f in findings):
+        return "mismatch"
+    if findings:
+        return "unsupported"
+    return "match"

@@ -1,0 +1,284 @@
+"""OpCall: one ATen call as plain data, and how to build its inputs on a device.
+
+A call never holds tensors. It holds *recipes*: ``StorageSpec`` (a flat buffer with a
+dtype, a length and how its values are filled) and ``TensorSpec`` (a view geometry
+over one storage: size, stride, storage offset, conj/neg bits). Two tensor arguments
+that name the same storage alias each other. ``materialize`` builds fresh tensors
+from the recipes, so the real run and the fake run each start from identical,
+untouched inputs, and a repro script can rebuild them exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import torch
+
+from . import _torch
+
+FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+COMPLEX_DTYPES = (torch.complex64, torch.complex128)
+INT_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+ALL_DTYPES = (torch.bool,) + INT_DTYPES + FLOAT_DTYPES + COMPLEX_DTYPES
+
+FILLS = ("random", "specials", "zeros", "ones", "range")
+
+
+@dataclass(frozen=True, slots=True)
+class StorageSpec:
+    """A flat buffer: ``numel`` elements of ``dtype`` filled by ``fill``.
+
+    ``fill``: ``random`` (normal floats, small ints, random bools), ``specials``
+    (random with nan, inf, -inf, -0.0, 0 and large values mixed in where the dtype
+    allows), ``zeros``, ``ones`` or ``range`` (integers uniform in [low, high), used
+    for index tensors). ``seed`` fixes the values.
+    """
+
+    dtype: torch.dtype
+    numel: int
+    fill: str = "random"
+    seed: int = 0
+    low: int = 0
+    high: int = 1
+    requires_grad: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TensorSpec:
+    """A tensor argument: a strided view over ``OpCall.storages[storage]``.
+
+    ``view`` says how it is built: True, as ``base.as_strided(...)`` (a view, like a
+    slice in user code); False, as a fresh tensor set onto the storage (not a view,
+    like an ordinary allocation or a storage shared without a view relation).
+    ``layout`` names the layouts it was drawn with, for reports and traits.
+    """
+
+    storage: int
+    size: tuple[int, ...]
+    stride: tuple[int, ...]
+    offset: int = 0
+    view: bool = False
+    conj: bool = False
+    neg: bool = False
+    layout: tuple[str, ...] = ("contiguous",)
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """Placeholder for the device under test in a call's arguments."""
+
+    def __repr__(self) -> str:
+        return "DEVICE"
+
+
+DEVICE = Device()
+
+
+@dataclass(frozen=True, slots=True)
+class OpCall:
+    """An ATen overload and its arguments as recipes.
+
+    ``args``/``kwargs`` hold Python values, ``TensorSpec`` leaves (possibly inside
+    lists, for Tensor[] arguments) and the ``DEVICE`` placeholder.
+    """
+
+    op: str  # "aten.add.Tensor"
+    args: tuple[Any, ...]
+    kwargs: tuple[tuple[str, Any], ...]
+    storages: tuple[StorageSpec, ...]
+    family: str = "other"
+    refined: bool = True  # False: drawn from the raw schema, expected mostly invalid
+
+    def __repr__(self) -> str:
+        return self.describe()
+
+    def _repr_pretty_(self, p, cycle) -> None:  # what Hypothesis prints for a falsifying example
+        p.text(self.describe())
+
+    @property
+    def overload(self) -> torch._ops.OpOverload:
+        _, packet, overload = self.op.split(".", 2)
+        return getattr(getattr(torch.ops.aten, packet), overload)
+
+    def tensor_specs(self) -> Iterator[TensorSpec]:
+        for leaf in _leaves((self.args, tuple(v for _, v in self.kwargs))):
+            if isinstance(leaf, TensorSpec):
+                yield leaf
+
+    def dtypes(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for t in self.tensor_specs():
+            seen[dtype_name(self.storages[t.storage].dtype)] = None
+        return tuple(seen)
+
+    def traits(self) -> frozenset[str]:
+        """Input features that distinguish one finding from another of the same op."""
+        out: set[str] = set()
+        for t in self.tensor_specs():
+            if len(t.size) == 0:
+                out.add("0-d")
+            if 0 in t.size:
+                out.add("empty")
+            out.update(x for x in t.layout if x != "contiguous")
+        used = [t.storage for t in set(self.tensor_specs())]
+        if len(set(used)) < len(used):
+            out.add("aliased")
+        return frozenset(out)
+
+    def size_key(self) -> int:
+        """How big the example is, for choosing the smallest of several."""
+        return sum(s.numel for s in self.storages) + len(self.args) + len(self.kwargs)
+
+    def describe(self) -> str:
+        """The call as one readable line (the ``example`` column)."""
+        parts = [_describe(a, self.storages) for a in self.args]
+        parts += [f"{k}={_describe(v, self.storages)}" for k, v in self.kwargs]
+        return f"{self.op}({', '.join(parts)})"
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    if isinstance(value, (tuple, list)):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value
+
+
+def _describe(value: Any, storages: tuple[StorageSpec, ...]) -> str:
+    if isinstance(value, TensorSpec):
+        s = storages[value.storage]
+        text = f"T{value.storage}:{dtype_name(s.dtype)}[{','.join(map(str, value.size))}]"
+        extra = [x for x in value.layout if x != "contiguous"]
+        if extra or value.offset or value.view:
+            text += f"(stride={value.stride},offset={value.offset}{',' if extra else ''}{','.join(extra)})"
+        if s.requires_grad:
+            text += "(requires_grad)"
+        return text
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(_describe(v, storages) for v in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
+    if isinstance(value, torch.dtype):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float('{value}')"
+    return repr(value)
+
+
+# --------------------------------------------------------------------------- building
+
+
+def contiguous_strides(size: tuple[int, ...]) -> tuple[int, ...]:
+    strides, acc = [], 1
+    for s in reversed(size):
+        strides.append(acc)
+        acc *= max(s, 1)
+    return tuple(reversed(strides))
+
+
+def storage_extent(size: tuple[int, ...], stride: tuple[int, ...], offset: int) -> int:
+    """Elements a view needs in its storage (0 for an empty view)."""
+    if any(s == 0 for s in size):
+        return offset
+    return offset + 1 + sum((s - 1) * st for s, st in zip(size, stride))
+
+
+def storage_values(spec: StorageSpec) -> torch.Tensor:
+    """The buffer's values on CPU: deterministic in ``spec``."""
+    g = torch.Generator().manual_seed(spec.seed)
+    n, dtype = spec.numel, spec.dtype
+    if spec.fill == "zeros":
+        return torch.zeros(n, dtype=dtype)
+    if spec.fill == "ones":
+        return torch.ones(n, dtype=dtype)
+    if spec.fill == "range":
+        return torch.randint(spec.low, max(spec.high, spec.low + 1), (n,), generator=g).to(dtype)
+    if dtype == torch.bool:
+        return torch.randint(0, 2, (n,), generator=g).to(torch.bool)
+    if dtype in INT_DTYPES:
+        low = 0 if dtype == torch.uint8 else -5
+        return torch.randint(low, 10, (n,), generator=g).to(dtype)
+    base = torch.randn(n, generator=g, dtype=torch.float64)
+    if dtype in COMPLEX_DTYPES:
+        values = torch.complex(base, torch.randn(n, generator=g, dtype=torch.float64)).to(dtype)
+    else:
+        values = base.to(dtype)
+    if spec.fill == "specials" and n:
+        specials = torch.tensor([math.nan, math.inf, -math.inf, -0.0, 0.0, 1e4], dtype=torch.float64)
+        picks = torch.randint(0, 2, (n,), generator=g).bool()
+        which = specials[torch.randint(0, len(specials), (n,), generator=g)]
+        values = torch.where(picks, which.to(values.dtype), values)
+    return values
+
+
+def materialize(call: OpCall, device: str | torch.device) -> tuple[tuple[Any, ...], dict[str, Any], list[torch.Tensor]]:
+    """Fresh (args, kwargs, input tensors in argument order) for ``call`` on ``device``."""
+    bases = []
+    for spec in call.storages:
+        bases.append(storage_values(spec).to(device))
+    inputs: list[torch.Tensor] = []
+    built: dict[TensorSpec, torch.Tensor] = {}
+
+    def build(value: Any) -> Any:
+        if isinstance(value, TensorSpec):
+            t = built.get(value)
+            if t is None:
+                t = _build_tensor(value, call.storages[value.storage], bases, device)
+                built[value] = t
+            inputs.append(t)
+            return t
+        if isinstance(value, list):
+            return [build(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(build(v) for v in value)
+        if value is DEVICE:
+            return torch.device(device)
+        return value
+
+    args = tuple(build(a) for a in call.args)
+    kwargs = {k: build(v) for k, v in call.kwargs}
+    return args, kwargs, inputs
+
+
+def _build_tensor(spec: TensorSpec, storage: StorageSpec, bases: list[torch.Tensor], device) -> torch.Tensor:
+    base = bases[spec.storage]
+    if spec.view:
+        if storage.requires_grad and base.is_leaf and not base.requires_grad:
+            base.requires_grad_(True)
+        t = base.as_strided(spec.size, spec.stride, spec.offset)
+    else:
+        t = torch.empty(0, dtype=storage.dtype, device=device)
+        t.set_(base.untyped_storage(), spec.offset, spec.size, spec.stride)
+        if storage.requires_grad:
+            t.requires_grad_(True)
+    if spec.conj:
+        t = t.conj()
+    if spec.neg:
+        t = _torch.neg_view(t)
+    return t
+
+
+@dataclass(slots=True)
+class CallBuilder:
+    """Accumulates storages while a strategy draws the arguments of one call."""
+
+    storages: list[StorageSpec] = field(default_factory=list)
+
+    def add_storage(self, spec: StorageSpec) -> int:
+        self.storages.append(spec)
+        return len(self.storages) - 1
+
+    def build(self, op: str, args, kwargs, family: str = "other", refined: bool = True) -> OpCall:
+        return OpCall(
+            op=op,
+            args=tuple(args),
+            kwargs=tuple(kwargs.items()) if isinstance(kwargs, dict) else tuple(kwargs),
+            storages=tuple(self.storages),
+            family=family,
+            refined=refined,
+        )

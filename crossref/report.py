@@ -1,0 +1,237 @@
+"""The controller-only merge: per-worker JSONL parts -> the run's report.
+
+Writes exactly the contract of DESIGN.md section 4: findings.parquet, results.parquet,
+summary.json, summary.md and repros/. The only module that imports pandas. Column
+lists are declared once here (RESULT_COLUMNS, FINDING_COLUMNS) and tests validate
+written files against them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from .record import PARTS_DIR
+
+HARNESS_VERSION = "0.1.0"
+
+RESULT_COLUMNS: dict[str, str] = {
+    "item": "string",
+    "op": "string",
+    "family": "string",
+    "refined": "bool",
+    "device": "string",
+    "dtypes": "string",
+    "status": "string",
+    "category": "string",
+    "signatures": "string",
+    "valid": "bool",
+    "real_error": "string",
+    "fake_error": "string",
+    "real_seconds": "float64",
+    "fake_seconds": "float64",
+    "check_seconds": "float64",
+    "phase": "string",
+    "worker": "string",
+}
+
+FINDING_COLUMNS: dict[str, str] = {
+    "signature": "string",
+    "op": "string",
+    "category": "string",
+    "severity": "string",
+    "field": "string",
+    "real": "string",
+    "fake": "string",
+    "device": "string",
+    "dtypes": "string",
+    "traits": "string",
+    "known": "string",
+    "count": "int64",
+    "example": "string",
+    "shrunk": "bool",
+    "repro": "string",
+    "first_item": "string",
+}
+
+
+def read_parts(run_dir: Path) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+    """All rows of all workers: results, findings, examples, notes. A torn last line
+    (a worker killed mid-write) is skipped, not fatal."""
+    results, findings, examples, notes = [], [], [], []
+    sinks = {"result": results, "finding": findings, "example": examples, "note": notes}
+    for part in sorted((run_dir / PARTS_DIR).glob("*.jsonl")):
+        with open(part, encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                sinks.get(row.pop("t", ""), notes).append(row)
+    return results, findings, examples, notes
+
+
+def _frame(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
+    df = pd.DataFrame(rows)
+    for col, dtype in columns.items():
+        if col not in df:
+            df[col] = pd.Series([None] * len(df), dtype="object")
+    df = df[list(columns)]
+    return df.astype(columns) if len(df) else df.astype(columns)
+
+
+def build_findings(findings: list[dict], examples: list[dict]) -> pd.DataFrame:
+    if not findings:
+        return _frame([], FINDING_COLUMNS)
+    occ = pd.DataFrame(findings)
+    # Deduplicate by signature; count = number of checks (generation phase first) that hit it.
+    gen = occ[occ.get("phase", "generate") != "shrink"] if "phase" in occ else occ
+    counts = (gen if len(gen) else occ).groupby("signature").size()
+    first = occ.drop_duplicates("signature", keep="first").set_index("signature")
+    best: dict[str, dict] = {}
+    for ex in examples:  # the shrunk example wins, else the smallest seen
+        sig = ex["signature"]
+        cur = best.get(sig)
+        if cur is None or (ex.get("shrunk") and not cur.get("shrunk")) or (
+            ex.get("shrunk") == cur.get("shrunk") and (ex.get("shrunk") or ex["size"] < cur["size"])
+        ):
+            best[sig] = ex
+    rows = []
+    for sig, row in first.iterrows():
+        ex = best.get(sig, {})
+        rows.append({
+            **{k: row.get(k) for k in ("op", "category", "severity", "field", "real", "fake", "device", "dtypes", "traits", "known")},
+            "signature": sig,
+            "count": int(counts.get(sig, 0)) or int((occ["signature"] == sig).sum()),
+            "example": ex.get("example", ""),
+            "shrunk": bool(ex.get("shrunk", False)),
+            "repro": ex.get("repro", ""),
+            "first_item": row.get("item", ""),
+        })
+    df = _frame(rows, FINDING_COLUMNS)
+    order = {"high": 0, "medium": 1, "low": 2, "info": 3}
+    return df.sort_values(by=["severity", "op", "category"], key=lambda s: s.map(order) if s.name == "severity" else s).reset_index(drop=True)
+
+
+def _git_revision() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).resolve().parent)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: dict[str, int] | None = None) -> dict:
+    """Merge the parts under ``run_dir`` into the report; returns the summary dict.
+
+    ``meta`` carries what only the controller knows (devices, seed, selected ops,
+    skipped ops with reasons, wall time, cache statistics). ``expected_rows``: rows
+    each worker says it wrote; a shortfall is reported in the summary.
+    """
+    run_dir = Path(run_dir)
+    results, findings, examples, notes = read_parts(run_dir)
+    res_df = _frame(results, RESULT_COLUMNS)
+    find_df = build_findings(findings, examples)
+    res_df.to_parquet(run_dir / "results.parquet", index=False)
+    find_df.to_parquet(run_dir / "findings.parquet", index=False)
+
+    written = {}
+    for r in results:
+        written[r.get("worker", "?")] = written.get(r.get("worker", "?"), 0) + 1
+    row_check = {"expected": expected_rows or {}, "written": written,
+                 "complete": expected_rows is None or all(written.get(w, 0) >= n for w, n in (expected_rows or {}).items())}
+
+    valid = res_df[res_df["valid"]] if len(res_df) else res_df
+    by_family = {}
+    if len(res_df):
+        g = res_df.groupby("family")
+        by_family = {fam: {"checks": int(len(grp)), "valid": int(grp["valid"].sum()),
+                           "valid_share": round(float(grp["valid"].mean()), 3),
+                           "ops": int(grp["op"].nunique()),
+                           "ops_with_valid_call": int(grp.loc[grp["valid"], "op"].nunique())}
+                     for fam, grp in g}
+    live = find_df[find_df["category"] != "unsupported"] if len(find_df) else find_df
+    summary = {
+        "torch_version": torch.__version__,
+        "git_revision": _git_revision(),
+        "harness_version": HARNESS_VERSION,
+        "python": platform.python_version(),
+        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **meta,
+        "checks": int(len(res_df)),
+        "ops_checked": int(res_df["op"].nunique()) if len(res_df) else 0,
+        "ops_with_valid_call": int(valid["op"].nunique()) if len(valid) else 0,
+        "counts_by_status": {k: int(v) for k, v in res_df["status"].value_counts().items()} if len(res_df) else {},
+        "findings": int(len(find_df)),
+        "findings_new": int((live["known"].fillna("") == "").sum()) if len(live) else 0,
+        "findings_by_category": {k: int(v) for k, v in find_df["category"].value_counts().items()} if len(find_df) else {},
+        "findings_by_severity": {k: int(v) for k, v in find_df["severity"].value_counts().items()} if len(find_df) else {},
+        "valid_share_by_family": by_family,
+        "rows": row_check,
+        "notes": notes,
+    }
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    (run_dir / "summary.md").write_text(render_markdown(summary, find_df))
+    return summary
+
+
+def render_markdown(summary: dict, findings: pd.DataFrame) -> str:
+    lines = [
+        f"# crossref run: torch {summary['torch_version']}",
+        "",
+        f"- harness {summary['harness_version']} at {summary['git_revision']}, created {summary['created_utc']}",
+        f"- devices: {', '.join(summary.get('devices', []))}; seed: {summary.get('seed')}; "
+        f"profile: {summary.get('profile')}; wall time: {summary.get('wall_seconds', 0):.1f} s",
+        f"- ops selected: {summary.get('ops_selected', 0)}, checked: {summary['ops_checked']}, "
+        f"with at least one valid call: {summary['ops_with_valid_call']}, not tested: {len(summary.get('ops_skipped', {}))}",
+        f"- checks: {summary['checks']} " + "(" + ", ".join(f"{k} {v}" for k, v in summary["counts_by_status"].items()) + ")",
+        f"- findings: {summary['findings']} (new, failing: {summary['findings_new']})",
+        "",
+        "## Findings by category",
+        "",
+        "| category | findings |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in summary["findings_by_category"].items()],
+        "",
+        "## Findings",
+        "",
+        "| severity | op | category | field | real | fake | count | known | repro |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for _, f in findings.iterrows():
+        if f["category"] == "unsupported":
+            continue
+        cells = [f["severity"], f"`{f['op']}`", f["category"], f"`{f['field']}`", _cell(f["real"]), _cell(f["fake"]),
+                 str(f["count"]), "yes" if f["known"] else "", f"[{f['signature']}]({f['repro']})" if f["repro"] else ""]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "## Valid calls by family", "", "| family | ops | ops with a valid call | checks | valid share |", "|---|---|---|---|---|"]
+    for fam, s in sorted(summary["valid_share_by_family"].items()):
+        lines.append(f"| {fam} | {s['ops']} | {s['ops_with_valid_call']} | {s['checks']} | {s['valid_share']:.0%} |")
+    unsupported = findings[findings["category"] == "unsupported"] if len(findings) else findings
+    if len(unsupported):
+        lines += ["", f"## Unsupported in fake mode (declared limitations): {unsupported['op'].nunique()} ops", "",
+                  ", ".join(f"`{o}`" for o in sorted(unsupported["op"].unique()))]
+    skipped = summary.get("ops_skipped", {})
+    if skipped:
+        reasons: dict[str, int] = {}
+        for r in skipped.values():
+            reasons[r] = reasons.get(r, 0) + 1
+        lines += ["", "## Not tested, by reason", "", "| reason | overloads |", "|---|---|"]
+        lines += [f"| {r} | {n} |" for r, n in sorted(reasons.items(), key=lambda kv: -kv[1])]
+    if not summary["rows"]["complete"]:
+        lines += ["", "**Warning: some workers wrote fewer rows than they reported (a worker died?).**"]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: Any) -> str:
+    text = str(text).replace("|", "\\|").replace("\n", " ")
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -1,0 +1,262 @@
+"""Render a finding as a standalone repro script (plain torch, no crossref import).
+
+The script rebuilds the inputs exactly (values, dtype, size, stride, storage offset,
+shared storages, conj/neg bits, requires_grad, device), runs the op for real and under
+FakeTensorMode, prints both sides' metadata side by side, and exits 1 while the
+finding's field still differs, 0 once it is gone.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from .opcall import DEVICE, OpCall, TensorSpec, storage_values
+
+_TEMPLATE = '''\
+#!/usr/bin/env python
+"""crossref repro {signature}: {category} in {op} ({device})
+field: {field}
+{known}
+Run: python {signature}.py   (exit 1: reproduces, 0: fixed)
+"""
+import sys
+
+import torch
+from torch._subclasses.fake_tensor import FakeTensorMode
+from torch.multiprocessing.reductions import StorageWeakRef
+
+nan, inf = float("nan"), float("inf")
+DEVICE = {device!r}
+OP = torch.ops.aten.{packet}.{overload}
+CATEGORY = {category!r}
+FIELD = {field!r}
+ALL_STRIDES = {all_strides!r}
+LIMITATIONS = ("DynamicOutputShapeException", "DataDependentOutputException",
+               "UnsupportedOperatorException", "GuardOnDataDependentSymNode")
+
+
+def make_inputs():
+    """The call's arguments, built fresh; returns (args, kwargs, input tensors)."""
+    inputs = []
+{storages}
+{tensors}
+    args = ({args})
+    kwargs = {{{kwargs}}}
+    return args, kwargs, inputs
+
+
+def flatten(value):
+    if isinstance(value, (tuple, list)):
+        return [leaf for v in value for leaf in flatten(v)]
+    return [value]
+
+
+def structure(value):
+    if isinstance(value, torch.Tensor):
+        return "T"
+    if isinstance(value, tuple):
+        return "(" + ",".join(structure(v) for v in value) + ")"
+    if isinstance(value, list):
+        return "[" + ",".join(structure(v) for v in value) + "]"
+    return "v"
+
+
+def meta(t, inputs):
+    if not isinstance(t, torch.Tensor):
+        return {{"value": "nan" if isinstance(t, float) and t != t else repr(t)}}
+    strided = t.layout == torch.strided
+    key = StorageWeakRef(t.untyped_storage()) if strided else None
+    numel = t.numel()
+    stride = tuple(t.stride()) if strided else None
+    if stride is not None and not ALL_STRIDES:
+        stride = tuple(s if (numel and n > 1) else "*" for s, n in zip(stride, t.shape))
+    return {{
+        "shape": list(t.shape), "dtype": str(t.dtype).replace("torch.", ""), "device": str(t.device),
+        "layout": str(t.layout).replace("torch.", ""), "stride": stride,
+        "storage_offset": t.storage_offset() if strided else None, "requires_grad": t.requires_grad,
+        "is_conj": t.is_conj(), "is_neg": t.is_neg(),
+        "aliases": "new storage" if key is None or not [i for i, x in enumerate(inputs) if StorageWeakRef(x.untyped_storage()) == key]
+        else "storage of " + ", ".join(f"input[{{i}}]" for i, x in enumerate(inputs) if StorageWeakRef(x.untyped_storage()) == key),
+        "is_input": next((f"input[{{i}}] itself" for i, x in enumerate(inputs) if x is t), "a new tensor"),
+    }}
+
+
+def run(fake):
+    args, kwargs, inputs = make_inputs()
+    try:
+        if fake:
+            mode = FakeTensorMode()
+            memo = {{id(t): mode.from_tensor(t) for t in inputs}}
+            swap = lambda v: memo[id(v)] if isinstance(v, torch.Tensor) else (
+                [swap(x) for x in v] if isinstance(v, list) else tuple(swap(x) for x in v) if isinstance(v, tuple) else v)
+            args, kwargs, inputs = swap(args), {{k: swap(v) for k, v in kwargs.items()}}, [memo[id(t)] for t in inputs]
+            with mode:
+                out = OP(*args, **kwargs)
+        else:
+            out = OP(*args, **kwargs)
+    except Exception as exc:
+        return {{"error": f"{{type(exc).__name__}}: {{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}}"}}
+    return {{
+        "structure": structure(out),
+        "out": [meta(v, inputs) for v in flatten(out)],
+        "input": [meta(t, inputs) for t in inputs],
+    }}
+
+
+def field_value(side, field):
+    if "error" in side:
+        return side["error"]
+    if field == "error":
+        return "returned normally"
+    if field == "out":
+        return side["structure"]
+    if field == "out.shared_storage":
+        groups = {{}}
+        for i, m in enumerate(side["out"]):
+            groups.setdefault(m.get("aliases"), []).append(i)
+        return sorted(g for g in groups.values() if len(g) > 1)
+    head, _, attr = field.partition(".")
+    name, index = head.split("[")
+    items = side[name]
+    index = int(index.rstrip("]"))
+    if index >= len(items):
+        return "<absent>"
+    item = items[index]
+    return item.get(attr or "value", item)
+
+
+def main():
+    torch.manual_seed(0)
+    real, fake = run(False), run(True)
+    keys = ["structure", "error"]
+    print(f"{{OP}} on {{DEVICE}}: {{CATEGORY}} at {{FIELD}}")
+    print("args:", {example!r})
+    for label, side in (("real", real), ("fake", fake)):
+        print(f"--- {{label}}")
+        for k in keys:
+            if k in side:
+                print(f"  {{k}}: {{side[k]}}")
+        for group in ("out", "input"):
+            for i, m in enumerate(side.get(group, [])):
+                print(f"  {{group}}[{{i}}]: " + ", ".join(f"{{k}}={{v}}" for k, v in m.items()))
+    r, f = field_value(real, FIELD), field_value(fake, FIELD)
+    if CATEGORY == "missing_error":
+        reproduces = "error" in real and "error" not in fake
+    elif CATEGORY in ("spurious_error", "unsupported"):
+        reproduces = "error" not in real and "error" in fake
+    else:
+        reproduces = "error" not in real and "error" not in fake and r != f
+    print(f"=== {{FIELD}}: real={{r}}  fake={{f}}")
+    print("REPRODUCES" if reproduces else "FIXED (no longer reproduces)")
+    return 1 if reproduces else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+'''
+
+
+def _literal(values: torch.Tensor) -> str:
+    def num(x: float) -> str:
+        if math.isnan(x):
+            return "nan"
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        if x == 0 and math.copysign(1, x) < 0:
+            return "-0.0"
+        return repr(x)
+
+    if values.dtype.is_complex:
+        re_ = ", ".join(num(x) for x in values.real.double().tolist())
+        im_ = ", ".join(num(x) for x in values.imag.double().tolist())
+        return f"torch.complex(torch.tensor([{re_}], dtype=torch.float64), torch.tensor([{im_}], dtype=torch.float64))"
+    if values.dtype.is_floating_point:
+        return "torch.tensor([" + ", ".join(num(x) for x in values.double().tolist()) + "], dtype=torch.float64)"
+    return "torch.tensor([" + ", ".join(repr(x) for x in values.tolist()) + f"], dtype={values.dtype})"
+
+
+def _arg(value: Any, names: dict[TensorSpec, str]) -> str:
+    if isinstance(value, TensorSpec):
+        return names[value]
+    if isinstance(value, list):
+        return "[" + ", ".join(_arg(v, names) for v in value) + "]"
+    if isinstance(value, tuple):
+        return "(" + "".join(_arg(v, names) + ", " for v in value) + ")"
+    if value is DEVICE:
+        return "torch.device(DEVICE)"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+    if isinstance(value, complex):
+        return f"complex({_arg(value.real, names)}, {_arg(value.imag, names)})"
+    if isinstance(value, (torch.dtype, torch.layout, torch.memory_format)):
+        return str(value)
+    return repr(value)
+
+
+def render(call: OpCall, *, signature: str, category: str, field: str, device: str,
+           all_strides: bool = False, known: str | None = None) -> str:
+    """The repro script's source for one finding on one example."""
+    storages = []
+    for i, spec in enumerate(call.storages):
+        line = f"    s{i} = {_literal(storage_values(spec))}.to({spec.dtype}).to(DEVICE)"
+        storages.append(line)
+    names: dict[TensorSpec, str] = {}
+    tensors = []
+    order: list[TensorSpec] = []
+
+    def visit(v):
+        if isinstance(v, TensorSpec):
+            order.append(v)
+        elif isinstance(v, (list, tuple)):
+            for x in v:
+                visit(x)
+
+    for a in call.args:
+        visit(a)
+    for _, v in call.kwargs:
+        visit(v)
+    for spec in order:
+        if spec not in names:
+            name = f"t{len(names)}"
+            names[spec] = name
+            st = call.storages[spec.storage]
+            if spec.view:
+                if st.requires_grad:
+                    tensors.append(f"    s{spec.storage}.requires_grad_(s{spec.storage}.is_leaf or s{spec.storage}.requires_grad)")
+                expr = f"s{spec.storage}.as_strided({spec.size}, {spec.stride}, {spec.offset})"
+            else:
+                expr = (f"torch.empty(0, dtype={st.dtype}, device=DEVICE).set_("
+                        f"s{spec.storage}.untyped_storage(), {spec.offset}, {spec.size}, {spec.stride})")
+                if st.requires_grad:
+                    expr += ".requires_grad_()"
+            if spec.conj:
+                expr += ".conj()"
+            if spec.neg:
+                expr = f"torch._neg_view({expr})"
+            tensors.append(f"    {name} = {expr}")
+        tensors.append(f"    inputs.append({names[spec]})")
+    args = "".join(_arg(a, names) + ", " for a in call.args)
+    kwargs = ", ".join(f"{k!r}: {_arg(v, names)}" for k, v in call.kwargs)
+    _, packet, overload = call.op.split(".", 2)
+    return _TEMPLATE.format(
+        signature=signature,
+        category=category,
+        op=call.op,
+        device=device,
+        field=field,
+        known=f"known divergence: {known}" if known else "",
+        packet=packet,
+        overload=overload,
+        all_strides=all_strides,
+        storages="\n".join(storages),
+        tensors="\n".join(tensors),
+        args=args,
+        kwargs=kwargs,
+        example=call.describe(),
+    )

@@ -1,0 +1,119 @@
+"""Run-level state and option validation, shared by the pytest glue and the CLI.
+
+Plain Python: conftest.py turns ``UsageError`` into ``pytest.UsageError``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from . import catalog
+from .check import Checker
+from .errors import UsageError
+from .failure import mismatch_error
+from .opcall import OpCall
+from .record import Recorder
+
+HERE = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    ops: tuple[str, ...]
+    devices: tuple[str, ...]
+    examples: int | None
+    report_dir: Path | None
+    all_strides: bool
+
+
+def available_devices() -> tuple[str, ...]:
+    return ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
+
+
+def parse_options(ops: str | None, devices: str | None, examples: str | int | None,
+                  report_dir: str | None, all_strides: bool = False) -> Options:
+    """Validate raw option values; every error names the option and the value."""
+    patterns = tuple(p.strip() for p in (ops or "").split(",") if p.strip())
+    for p in patterns:
+        if not p.startswith("aten."):
+            raise UsageError(f"--crossref-ops pattern {p!r} must name ATen overloads, like 'aten.add.*'")
+    if patterns:
+        catalog.select(list(patterns))  # raises for a pattern that matches nothing
+    have = available_devices()
+    if devices:
+        chosen = tuple(d.strip() for d in devices.split(",") if d.strip())
+        for d in chosen:
+            if d not in ("cpu", "cuda"):
+                raise UsageError(f"--crossref-devices: unknown device {d!r} (choose from cpu, cuda)")
+            if d not in have:
+                raise UsageError(f"--crossref-devices: {d!r} requested but not available on this machine "
+                                 f"(available: {', '.join(have)})")
+        if not chosen:
+            raise UsageError(f"--crossref-devices={devices!r} names no device")
+    else:
+        chosen = have
+    n = None
+    if examples is not None:
+        try:
+            n = int(examples)
+        except (TypeError, ValueError):
+            raise UsageError(f"--crossref-examples={examples!r} is not a whole number") from None
+        if n < 1:
+            raise UsageError(f"--crossref-examples={n} must be at least 1")
+    return Options(patterns, chosen, n, Path(report_dir) if report_dir else None, bool(all_strides))
+
+
+def new_run_dir(report_dir: Path | None) -> Path:
+    """``report_dir`` if given, else reports/<UTC timestamp>/ with reports/latest -> it."""
+    if report_dir is not None:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        return report_dir.resolve()
+    base = HERE / "reports"
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    run = base / stamp
+    i = 1
+    while run.exists():
+        run = base / f"{stamp}-{i}"
+        i += 1
+    run.mkdir(parents=True)
+    latest = base / "latest"
+    try:
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        latest.symlink_to(run.name)
+    except OSError:
+        pass
+    return run
+
+
+class WorkerSession:
+    """What one process needs to run test items: a checker writing to its own part."""
+
+    def __init__(self, run_dir: Path, worker: str, options: Options) -> None:
+        self.recorder = Recorder(run_dir, worker)
+        self.checker = Checker(devices=options.devices, all_strides=options.all_strides, recorder=self.recorder)
+        self.failed_items: set[str] = set()
+
+    def check(self, entry: catalog.OpEntry, call: OpCall, item: str) -> None:
+        """Run one call; raise a CrossrefMismatch for new findings (known ones pass)."""
+        phase = "shrink" if item in self.failed_items else "generate"
+        checks = self.checker.run(call, entry.tags, item=item, phase=phase)
+        failing = [f for ch in checks for f in ch.findings if f.fails]
+        if not failing:
+            return
+        self.failed_items.add(item)
+        repros = {}
+        for f in failing:
+            path = self.checker.store_example(call, f, shrunk=True)
+            rel = os.path.relpath(path)
+            repros[f.signature] = path if rel.startswith("..") else rel
+        raise mismatch_error(call, checks, failing, repros)
+
+    def close(self) -> dict[str, int]:
+        self.recorder.close()
+        return dict(self.recorder.rows)

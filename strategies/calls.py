@@ -1,0 +1,383 @@
+"""Schema-driven op-call strategy: a valid-looking call for ANY ATen overload.
+
+Every argument type of the schema language is mapped (Tensor, Tensor?, Tensor[],
+Tensor?[], int/SymInt, int[]/SymInt[] (fixed length too), float, bool, bool[N],
+Scalar, Scalar[], ScalarType, Layout, Device, MemoryFormat, str with known choices,
+optionals and defaults). Semantic refinements keyed on argument *names* keep calls
+mostly valid: dims within rank (negative too), broadcast-compatible operands, index
+tensors in range, shapes consistent with numel, dtype arguments drawn from dtypes.
+Precise per-family strategies (families/) override arguments they know better.
+
+A share of examples (``raw_probability``) skips every refinement on purpose: those
+calls are mostly invalid and test that fake mode rejects what the kernel rejects.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+from hypothesis import strategies as st
+
+from crossref.catalog import OpEntry
+from crossref.opcall import (
+    ALL_DTYPES,
+    COMPLEX_DTYPES,
+    DEVICE,
+    FLOAT_DTYPES,
+    INT_DTYPES,
+    CallBuilder,
+    OpCall,
+    TensorSpec,
+)
+
+from .tensors import LAYOUTS, dtypes, shapes, tensors
+
+NO_VALUE = object()  # "leave this argument out: use its default"
+
+_DIM_NAMES = frozenset({"dim", "dim0", "dim1", "dim2", "axis", "axis0", "axis1", "start_dim", "end_dim",
+                        "source", "destination", "dimension", "batch_dim", "ch_axis"})
+_DTYPE_NAMES = frozenset({"dtype", "out_dtype"})
+_STR_CHOICES: dict[str, tuple[str | None, ...]] = {
+    "reduce": ("sum", "prod", "mean", "amax", "amin"),
+    "rounding_mode": ("trunc", "floor"),
+    "approximate": ("none", "tanh"),
+    "interpolation": ("linear", "lower", "higher", "midpoint", "nearest"),
+    "side": ("left", "right"),
+    "mode": ("constant", "reflect", "replicate", "circular", "reduced", "complete", "r"),
+    "indexing": ("ij", "xy"),
+    "norm": ("forward", "backward", "ortho"),
+    "ord": ("fro", "nuc"),
+    "UPLO": ("L", "U"),
+    "padding": ("same", "valid"),
+    "driver": ("gelsy", "gelsd", "gelss", "gels"),
+    "equation": ("ij,jk->ik", "i,i->", "ij->ji", "bij,bjk->bik"),
+}
+
+
+@dataclass(slots=True)
+class Ctx:
+    """What a refiner and the generic filler know while drawing one call."""
+
+    entry: OpEntry
+    builder: CallBuilder
+    draw: Callable
+    refined: bool = True
+    main: TensorSpec | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.main.size if self.main is not None else ()
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        if self.main is None:
+            return torch.float32
+        return self.builder.storages[self.main.storage].dtype
+
+    # ---- helpers the refiners share
+    def tensor(self, **kwargs) -> TensorSpec:
+        return self.draw(tensors(self.builder, **kwargs))
+
+    def dim(self, rank: int | None = None) -> int:
+        r = self.rank if rank is None else rank
+        r = max(r, 1)
+        return self.draw(st.integers(-r, r - 1))
+
+    def dims(self, rank: int | None = None, *, min_size: int = 0) -> list[int]:
+        r = self.rank if rank is None else rank
+        if r == 0:
+            return self.draw(st.sampled_from([[], [0], [-1]]))
+        chosen = self.draw(st.lists(st.integers(0, r - 1), unique=True, min_size=min(min_size, r), max_size=r))
+        return [d - r if self.draw(st.booleans()) else d for d in chosen]
+
+    def broadcastable(self, shape: tuple[int, ...] | None = None) -> tuple[int, ...]:
+        """A shape that broadcasts against ``shape`` (default: the main tensor's)."""
+        shape = self.shape if shape is None else shape
+        how = self.draw(st.integers(0, 9))
+        if how < 5:
+            return shape
+        if how < 9:
+            drop = self.draw(st.integers(0, len(shape)))
+            out = list(shape[drop:])
+            return tuple(1 if self.draw(st.integers(0, 3)) == 0 else s for s in out)
+        return self.draw(shapes(max_dims=5))
+
+    def scalar_for(self, dtype: torch.dtype) -> Any:
+        if dtype == torch.bool:
+            return self.draw(st.booleans())
+        if dtype in INT_DTYPES:
+            return self.draw(st.integers(0 if dtype == torch.uint8 else -4, 4))
+        if dtype in COMPLEX_DTYPES and self.draw(st.booleans()):
+            return complex(self.draw(st.integers(-2, 2)), self.draw(st.integers(-2, 2)))
+        return self.draw(st.sampled_from([0.5, -1.5, 2.0, 0.0, 1.0, -0.0, math.inf, math.nan]))
+
+
+def _real(arg) -> str:
+    return str(arg.real_type)
+
+
+def _is_out(arg) -> bool:
+    return arg.kwarg_only and arg.alias_info is not None and arg.alias_info.is_write
+
+
+def unsupported_reason(entry: OpEntry) -> str | None:
+    """Why the generic filler cannot make up this overload's arguments, or None."""
+    known = ("Tensor", "int", "bool", "float", "number", "str", "ScalarType", "Layout", "Device",
+             "MemoryFormat", "complex", "Generator")
+    for a in entry.schema.arguments:
+        t = _real(a).replace("Optional[", "").replace("List[", "").replace("]", "")
+        if t not in known:
+            return f"argument {a.name} of type {_real(a)} is not generated"
+    return None
+
+
+def _main_tensor(ctx: Ctx) -> None:
+    """Draw the first tensor argument: it anchors shapes, dtypes and dims."""
+    for a in ctx.entry.schema.arguments:
+        if _real(a) in ("Tensor", "Optional[Tensor]") and not _is_out(a):
+            ctx.main = ctx.tensor()
+            ctx.values[a.name] = ctx.main
+            return
+        if _real(a) == "List[Tensor]":
+            first = ctx.tensor()
+            ctx.main = first
+            rest = [ctx.tensor(shape=first.size if ctx.draw(st.integers(0, 3)) else None,
+                               dtype=ctx.dtype if ctx.draw(st.integers(0, 3)) else None)
+                    for _ in range(ctx.draw(st.integers(0, 2)))]
+            ctx.values[a.name] = [first, *rest]
+            return
+
+
+def _tensor_arg(ctx: Ctx, a) -> Any:
+    name = a.name
+    if not ctx.refined:
+        return ctx.tensor()
+    if name in ("index", "indices") :
+        dim = ctx.values.get("dim")
+        size = ctx.shape[dim] if isinstance(dim, int) and ctx.rank and -ctx.rank <= dim < ctx.rank else (min(ctx.shape) if ctx.shape else 1)
+        shape = ctx.draw(shapes(max_dims=max(ctx.rank, 1), max_numel=16))
+        if isinstance(dim, int) and ctx.rank and ctx.draw(st.booleans()):
+            shape = tuple(min(s, t) for s, t in zip(ctx.shape, ctx.shape))  # gather/scatter-like
+        return ctx.tensor(shape=shape, dtype=torch.int64, value_range=(0, max(size, 1)), layouts=("contiguous", "permuted", "sliced", "offset"))
+    if name == "mask":
+        return ctx.tensor(shape=ctx.broadcastable(), dtype=torch.bool)
+    dtype = ctx.dtype if ctx.draw(st.integers(0, 4)) else None
+    if name in ("other", "tensor1", "tensor2", "exponent", "end", "weight", "src", "source", "values",
+                "value", "input", "self", "grad_output", "grad", "target", "mat2", "vec"):
+        return ctx.tensor(shape=ctx.broadcastable(), dtype=dtype)
+    return ctx.tensor(shape=ctx.broadcastable(), dtype=dtype)
+
+
+def _size_arg(ctx: Ctx, a) -> list[int]:
+    """A size argument: consistent with the main tensor's numel or broadcast shape."""
+    n = a.N
+    if ctx.main is not None and a.name in ("size", "shape", "sizes"):
+        numel = math.prod(ctx.shape)
+        base = ctx.entry.base_name
+        if base.startswith("expand") or base in ("broadcast_to",):
+            target = list(ctx.shape)
+            extra = ctx.draw(st.lists(st.integers(1, 3), max_size=2))
+            target = [s if s != 1 or not ctx.draw(st.booleans()) else ctx.draw(st.integers(1, 3)) for s in target]
+            if ctx.draw(st.integers(0, 3)) == 0 and target:
+                target[0] = -1
+            return extra + target
+        if base in ("view", "reshape", "_reshape_alias", "_unsafe_view", "view_copy", "_reshape_copy") or numel:
+            factors = _factor_shape(ctx, numel)
+            if factors and ctx.draw(st.integers(0, 4)) == 0:
+                factors[ctx.draw(st.integers(0, len(factors) - 1))] = -1
+            return factors
+    if n:
+        return [ctx.draw(st.integers(1, 3)) for _ in range(n)]
+    return list(ctx.draw(shapes(max_dims=4, max_numel=32)))
+
+
+def _factor_shape(ctx: Ctx, numel: int) -> list[int]:
+    if numel == 0:
+        shape = list(ctx.shape)
+        return ctx.draw(st.permutations(shape)) if shape else [0]
+    factors = []
+    rest = numel
+    for p in (2, 3, 5, 7):
+        while rest % p == 0:
+            factors.append(p)
+            rest //= p
+    if rest > 1:
+        factors.append(rest)
+    groups = ctx.draw(st.integers(1, max(len(factors), 1)))
+    out = [1] * groups
+    for f in factors:
+        out[ctx.draw(st.integers(0, groups - 1))] *= f
+    if ctx.draw(st.integers(0, 3)) == 0:
+        out.insert(ctx.draw(st.integers(0, len(out))), 1)
+    return out
+
+
+def _int_arg(ctx: Ctx, a) -> int:
+    name = a.name
+    if not ctx.refined:
+        return ctx.draw(st.integers(-3, 5))
+    if name in _DIM_NAMES:
+        return ctx.dim()
+    if name in ("k",):
+        size = max(ctx.shape[ctx.values["dim"]] if isinstance(ctx.values.get("dim"), int) and ctx.rank and -ctx.rank <= ctx.values["dim"] < ctx.rank else 1, 1)
+        return ctx.draw(st.integers(1, size))
+    if name in ("start", "end", "length", "index"):
+        dim = ctx.values.get("dim")
+        size = ctx.shape[dim] if isinstance(dim, int) and ctx.rank and -ctx.rank <= dim < ctx.rank else 3
+        return ctx.draw(st.integers(-size, size))
+    if name in ("step", "chunks", "sections", "split_size", "groups", "upscale_factor", "downscale_factor",
+                "repeats", "n", "steps", "num_samples", "window_length", "minlength", "bins"):
+        return ctx.draw(st.integers(1, 3))
+    if name in ("reduction",):
+        return ctx.draw(st.integers(0, 2))
+    if name in ("ignore_index", "padding_idx", "blank"):
+        return ctx.draw(st.sampled_from([-100, -1, 0]))
+    return ctx.draw(st.integers(-2, 4))
+
+
+def _arg_value(ctx: Ctx, a) -> Any:
+    t = _real(a)
+    name = a.name
+    optional = t.startswith("Optional[")
+    inner = t[len("Optional["):-1] if optional else t
+    has_default = a.default_value is not None or optional
+    if inner == "Generator":
+        return None
+    if has_default and ctx.draw(st.integers(0, 2)) == 0:
+        return NO_VALUE
+    if optional and ctx.draw(st.integers(0, 3)) == 0:
+        return None
+    if inner == "Tensor":
+        return _tensor_arg(ctx, a)
+    if inner == "List[Tensor]" or inner == "List[Optional[Tensor]]":
+        count = ctx.draw(st.integers(1, 3)) if ctx.refined else ctx.draw(st.integers(0, 3))
+        if name == "indices" and ctx.main is not None:
+            items = [_tensor_arg(ctx, a) for _ in range(min(count, max(ctx.rank, 1)))]
+            if "Optional" in inner and items and ctx.draw(st.booleans()):
+                items[0] = None
+            return items
+        return [ctx.tensor(shape=ctx.shape if ctx.refined else None, dtype=ctx.dtype if ctx.refined else None) for _ in range(count)]
+    if inner == "ScalarType" or (inner == "int" and name in _DTYPE_NAMES):
+        return ctx.draw(dtypes())
+    if inner == "Layout":
+        return torch.strided
+    if inner == "Device":
+        return DEVICE
+    if inner == "MemoryFormat":
+        choices = [torch.preserve_format, torch.contiguous_format]
+        if ctx.rank == 4:
+            choices.append(torch.channels_last)
+        if ctx.rank == 5:
+            choices.append(torch.channels_last_3d)
+        return ctx.draw(st.sampled_from(choices))
+    if inner == "bool":
+        return ctx.draw(st.booleans())
+    if inner == "List[bool]":
+        return [ctx.draw(st.booleans()) for _ in range(a.N or 3)]
+    if inner == "int":
+        return _int_arg(ctx, a)
+    if inner == "List[int]":
+        if name in ("dim", "dims") and ctx.refined:
+            if ctx.entry.base_name in ("permute",):
+                return list(ctx.draw(st.permutations(range(ctx.rank))))
+            d = ctx.dims(min_size=1 if a.N else 0)
+            return d[: a.N] if a.N and len(d) > a.N else d
+        if name in ("size", "shape", "sizes") and ctx.refined:
+            return _size_arg(ctx, a)
+        if name == "stride" and "size" in ctx.values and isinstance(ctx.values["size"], list):
+            from crossref.opcall import contiguous_strides
+
+            return list(contiguous_strides(tuple(max(s, 0) for s in ctx.values["size"])))
+        length = a.N or ctx.draw(st.integers(0 if not ctx.refined else 1, 3))
+        return [ctx.draw(st.integers(0 if ctx.refined else -2, 3)) for _ in range(length)]
+    if inner == "float":
+        if name in ("eps",):
+            return 1e-5
+        if name in ("p", "dropout", "dropout_p", "momentum", "q", "alpha", "beta", "lambd"):
+            return ctx.draw(st.sampled_from([0.5, 0.0, 1.0, 0.1]))
+        return ctx.draw(st.sampled_from([0.5, 1.0, -1.5, 2.0, 0.0]))
+    if inner == "List[float]":
+        return [ctx.draw(st.sampled_from([1.0, 2.0, 0.5])) for _ in range(a.N or max(ctx.rank - 2, 1))]
+    if inner == "number":
+        return ctx.scalar_for(ctx.dtype if ctx.draw(st.integers(0, 3)) else ctx.draw(dtypes()))
+    if inner == "List[number]":
+        return [ctx.scalar_for(ctx.dtype) for _ in range(ctx.draw(st.integers(1, 3)))]
+    if inner == "complex":
+        return complex(ctx.draw(st.integers(-2, 2)), 1)
+    if inner == "str":
+        choices = _STR_CHOICES.get(name)
+        if choices:
+            return ctx.draw(st.sampled_from(choices))
+        return "none"
+    raise ValueError(f"{ctx.entry.name}: unmapped argument type {t} for {name}")
+
+
+def _out_arg(ctx: Ctx, a) -> Any:
+    """An out= tensor: empty (resized by the kernel), matching, or wrongly shaped."""
+    t = _real(a)
+    if t == "List[Tensor]":
+        return [_out_arg_one(ctx) for _ in range(ctx.draw(st.integers(1, 3)))]
+    return _out_arg_one(ctx)
+
+
+def _out_arg_one(ctx: Ctx) -> TensorSpec:
+    dtype = ctx.dtype if ctx.draw(st.integers(0, 5)) else ctx.draw(dtypes())
+    how = ctx.draw(st.integers(0, 3))
+    if how == 0:
+        return ctx.tensor(shape=(0,), dtype=dtype, layouts=("contiguous",), requires_grad=False)
+    if how == 1:
+        return ctx.tensor(dtype=dtype, requires_grad=False, layouts=tuple(x for x in LAYOUTS if x not in ("expanded", "overlapping", "aliased")))
+    return ctx.tensor(shape=ctx.shape, dtype=dtype, requires_grad=False,
+                      layouts=tuple(x for x in LAYOUTS if x not in ("expanded", "overlapping")))
+
+
+@st.composite
+def op_calls(draw, entry: OpEntry, *, raw_probability: float = 0.1) -> OpCall:
+    """A call of ``entry``'s overload. With probability ``raw_probability`` (default
+    0.1) no refinement applies (expected invalid). Shrinks towards the refined call
+    with the smallest tensors and the defaults."""
+    from .families import refiner_for
+
+    if not 0.0 <= raw_probability <= 1.0:
+        from hypothesis.errors import InvalidArgument
+
+        raise InvalidArgument(f"raw_probability={raw_probability!r} must be within [0, 1]")
+    builder = CallBuilder()
+    # High draws mean raw, so shrinking (towards 0) moves to a refined call.
+    raw = raw_probability > 0 and draw(st.integers(0, 999)) >= 1000 - raw_probability * 1000
+    ctx = Ctx(entry=entry, builder=builder, draw=draw, refined=not raw)
+    refiner = refiner_for(entry) if ctx.refined else None
+    if refiner is not None:
+        ctx.values.update(refiner(ctx))
+    if ctx.main is None:
+        _main_tensor(ctx) if not ctx.values else None
+        if ctx.main is None:
+            first = next((v for v in ctx.values.values() if isinstance(v, TensorSpec)), None)
+            ctx.main = first
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    positional_gap = False
+    for a in entry.schema.arguments:
+        if a.name in ctx.values:
+            value = ctx.values[a.name]
+        elif _is_out(a):
+            value = _out_arg(ctx, a)
+        else:
+            value = _arg_value(ctx, a)
+        ctx.values[a.name] = value
+        if value is NO_VALUE:
+            positional_gap = positional_gap or not a.kwarg_only
+            continue
+        if a.kwarg_only or positional_gap:
+            kwargs[a.name] = value
+        else:
+            args.append(value)
+    return builder.build(entry.name, args, kwargs, family=entry.family, refined=ctx.refined)

@@ -1,0 +1,37 @@
+"""Precise per-family argument strategies.
+
+A refiner takes the drawing context (strategies.calls.Ctx) and returns values for the
+arguments it knows better than the generic filler, by schema argument name. Set
+``ctx.main`` to the tensor that anchors the others. The generic filler draws the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from crossref.catalog import OpEntry
+
+Refiner = Callable[[Any], dict[str, Any]]
+
+#: base op name (no trailing underscore) -> refiner
+BY_NAME: dict[str, Refiner] = {}
+#: catalog family -> refiner, used when no name matches
+BY_FAMILY: dict[str, Refiner] = {}
+
+
+def register(*names: str, family: str | None = None):
+    def deco(fn: Refiner) -> Refiner:
+        for n in names:
+            BY_NAME[n] = fn
+        if family:
+            BY_FAMILY[family] = fn
+        return fn
+
+    return deco
+
+
+def refiner_for(entry: OpEntry) -> Refiner | None:
+    return BY_NAME.get(entry.base_name) or BY_FAMILY.get(entry.family)
+
+
+from . import basic  # noqa: E402,F401  (registers)
