@@ -1,0 +1,23 @@
+"""crossref's pytest options, registered through the ``pytest11`` entry point.
+
+They live here rather than in conftest.py because pytest parses the command line
+(and picks the rootdir) before it loads conftest.py: an option it does not know yet,
+written as ``--crossref-ops aten.mm.*``, would be taken for a path. An installed
+plugin is known from the start. Everything else of the glue is in conftest.py.
+"""
+
+from __future__ import annotations
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("crossref", "crossref: fake tensors against real kernels")
+    g.addoption("--crossref-ops", dest="crossref_ops", metavar="P[,P...]", default=None,
+                help="glob patterns over overload names, e.g. 'aten.add.*,aten.mm.default' (default: all)")
+    g.addoption("--crossref-devices", dest="crossref_devices", metavar="D[,D...]", default=None,
+                help="real devices to compare on (default: cpu, plus cuda when available)")
+    g.addoption("--crossref-examples", dest="crossref_examples", metavar="N", default=None,
+                help="Hypothesis examples per test item (default: the profile's)")
+    g.addoption("--crossref-report-dir", dest="crossref_report_dir", metavar="DIR", default=None,
+                help="where the run is written (default: reports/<UTC timestamp>/, reports/latest -> it)")
+    g.addoption("--crossref-all-strides", dest="crossref_all_strides", action="store_true", default=False,
+                help="compare strides of every dim, not only the significant ones")
