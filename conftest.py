@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from crossref import catalog, report
 from crossref.errors import UsageError
-from crossref.session import Options, WorkerSession, new_run_dir, parse_options
+from crossref.session import SHRINK_SECONDS, Options, WorkerSession, finish_run_dir, parse_options, run_dir_for
 
 _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
            HealthCheck.large_base_example, HealthCheck.function_scoped_fixture]
@@ -32,6 +33,10 @@ _START = pytest.StashKey[float]()
 _ROWS = pytest.StashKey[dict]()
 
 
+def _profile(config) -> str:
+    return config.getoption("hypothesis_profile", None) or os.environ.get("CROSSREF_PROFILE", "dev")
+
+
 def _is_worker(config) -> bool:
     return hasattr(config, "workerinput")
 
@@ -41,25 +46,19 @@ def pytest_configure(config):
     try:
         opts = parse_options(config.getoption("crossref_ops"), config.getoption("crossref_devices"),
                              config.getoption("crossref_examples"), config.getoption("crossref_report_dir"),
-                             config.getoption("crossref_all_strides"))
+                             config.getoption("crossref_all_strides"), config.getoption("crossref_shrink_seconds"))
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_OPTIONS] = opts
     if opts.examples is not None:
         settings.register_profile("crossref-cli", parent=settings.default, max_examples=opts.examples)
         settings.load_profile("crossref-cli")
-    if config.option.collectonly:
-        return
     if _is_worker(config):
-        run_dir = config.workerinput["crossref_run_dir"]
-        worker = config.workerinput["workerid"]
+        config.stash[_RUN_DIR] = config.workerinput["crossref_run_dir"]
     else:
-        run_dir = str(new_run_dir(opts.report_dir))
-        worker = "main"
+        config.stash[_RUN_DIR] = str(run_dir_for(opts.report_dir))
         config.stash[_START] = time.time()
         config.stash[_ROWS] = {}
-    config.stash[_RUN_DIR] = run_dir
-    config.stash[_WORKER] = WorkerSession(run_dir, worker, opts)
 
 
 def pytest_configure_node(node):  # xdist controller: tell the worker where to write
@@ -74,7 +73,15 @@ def pytest_testnodedown(node, error):
 
 @pytest.fixture(scope="session")
 def crossref_session(pytestconfig) -> WorkerSession:
-    return pytestconfig.stash[_WORKER]
+    """This process's checker and recorder, made on first use (so runs that check no
+    op, like the harness's own tests, write nothing)."""
+    config = pytestconfig
+    if _WORKER not in config.stash:
+        worker = config.workerinput["workerid"] if _is_worker(config) else "main"
+        opts = config.stash[_OPTIONS]
+        budget = opts.shrink_seconds if opts.shrink_seconds is not None else SHRINK_SECONDS.get(_profile(config), 20.0)
+        config.stash[_WORKER] = WorkerSession(config.stash[_RUN_DIR], worker, opts, shrink_seconds=budget)
+    return config.stash[_WORKER]
 
 
 def pytest_generate_tests(metafunc):
@@ -87,20 +94,24 @@ def pytest_generate_tests(metafunc):
 def pytest_sessionfinish(session, exitstatus):
     config = session.config
     worker = config.stash.get(_WORKER, None)
-    if worker is None:
-        return
-    rows = worker.close()
+    rows = worker.close() if worker is not None else {"result": 0}
     if _is_worker(config):
         config.workeroutput["crossref_rows"] = rows
         return
-    if "main" not in config.stash[_ROWS] and not getattr(config.option, "numprocesses", None):
+    if _RUN_DIR not in config.stash:
+        return  # stopped before configure finished (usage error)
+    if worker is not None:
         config.stash[_ROWS]["main"] = rows["result"]
+    run_dir = Path(config.stash[_RUN_DIR])
+    if not (run_dir / "parts").is_dir():
+        return  # no op was checked: nothing to report
+    finish_run_dir(run_dir)
     opts = config.stash[_OPTIONS]
     entries = catalog.select(list(opts.ops) or None)
-    summary = report.merge(config.stash[_RUN_DIR], expected_rows=config.stash[_ROWS], meta={
+    summary = report.merge(run_dir, expected_rows=config.stash[_ROWS], meta={
         "devices": list(opts.devices),
         "seed": config.getoption("hypothesis_seed", None) or "random",
-        "profile": config.getoption("hypothesis_profile", None) or os.environ.get("CROSSREF_PROFILE", "dev"),
+        "profile": _profile(config),
         "max_examples": settings.default.max_examples,
         "ops_patterns": list(opts.ops),
         "ops_selected": len(entries),

@@ -29,14 +29,20 @@ class Options:
     examples: int | None
     report_dir: Path | None
     all_strides: bool
+    shrink_seconds: float | None = None  # None: the profile's budget
 
 
 def available_devices() -> tuple[str, ...]:
     return ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
 
 
+#: Per-item shrink budget (seconds) by Hypothesis profile; --crossref-shrink-seconds overrides.
+SHRINK_SECONDS = {"dev": 20.0, "ci": 3.0, "nightly": 60.0}
+
+
 def parse_options(ops: str | None, devices: str | None, examples: str | int | None,
-                  report_dir: str | None, all_strides: bool = False) -> Options:
+                  report_dir: str | None, all_strides: bool = False,
+                  shrink_seconds: str | float | None = None) -> Options:
     """Validate raw option values; every error names the option and the value."""
     patterns = tuple(p.strip() for p in (ops or "").split(",") if p.strip())
     for p in patterns:
@@ -65,13 +71,24 @@ def parse_options(ops: str | None, devices: str | None, examples: str | int | No
             raise UsageError(f"--crossref-examples={examples!r} is not a whole number") from None
         if n < 1:
             raise UsageError(f"--crossref-examples={n} must be at least 1")
-    return Options(patterns, chosen, n, Path(report_dir) if report_dir else None, bool(all_strides))
+    budget = None
+    if shrink_seconds is not None:
+        try:
+            budget = float(shrink_seconds)
+        except (TypeError, ValueError):
+            raise UsageError(f"--crossref-shrink-seconds={shrink_seconds!r} is not a number") from None
+        if not budget >= 0:
+            raise UsageError(f"--crossref-shrink-seconds={shrink_seconds!r} must be 0 or more")
+    return Options(patterns, chosen, n, Path(report_dir) if report_dir else None, bool(all_strides), budget)
 
 
-def new_run_dir(report_dir: Path | None) -> Path:
-    """``report_dir`` if given, else reports/<UTC timestamp>/ with reports/latest -> it."""
+def run_dir_for(report_dir: Path | None) -> Path:
+    """Where this run writes: ``report_dir``, else reports/<UTC timestamp>/.
+
+    Nothing is created here: a run that checks no op (``pytest tests``, a collection
+    error) leaves no directory behind. ``finish_run_dir`` points reports/latest at it.
+    """
     if report_dir is not None:
-        report_dir.mkdir(parents=True, exist_ok=True)
         return report_dir.resolve()
     base = HERE / "reports"
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -80,33 +97,52 @@ def new_run_dir(report_dir: Path | None) -> Path:
     while run.exists():
         run = base / f"{stamp}-{i}"
         i += 1
-    run.mkdir(parents=True)
-    latest = base / "latest"
+    return run
+
+
+def finish_run_dir(run: Path) -> None:
+    """Create the run directory if needed and, under reports/, point ``latest`` at it."""
+    run.mkdir(parents=True, exist_ok=True)
+    latest = HERE / "reports" / "latest"
+    if run.parent != latest.parent:
+        return
     try:
         if latest.is_symlink() or latest.exists():
             latest.unlink()
         latest.symlink_to(run.name)
     except OSError:
         pass
-    return run
 
 
 class WorkerSession:
-    """What one process needs to run test items: a checker writing to its own part."""
+    """What one process needs to run test items: a checker writing to its own part.
 
-    def __init__(self, run_dir: Path, worker: str, options: Options) -> None:
+    Shrinking is bounded per test item: once an item has shrunk for
+    ``shrink_seconds``, every further candidate but the best one so far passes at
+    once, so Hypothesis stops there and reports that best example (the last one that
+    failed: Hypothesis only tries candidates simpler than its best, so each failure
+    becomes the new best).
+    """
+
+    def __init__(self, run_dir: Path, worker: str, options: Options, shrink_seconds: float = 20.0) -> None:
         self.recorder = Recorder(run_dir, worker)
         self.checker = Checker(devices=options.devices, all_strides=options.all_strides, recorder=self.recorder)
-        self.failed_items: set[str] = set()
+        self.shrink_seconds = shrink_seconds
+        self._shrinking: dict[str, tuple[float, tuple]] = {}  # item -> (shrink start, best call's key)
 
     def check(self, entry: catalog.OpEntry, call: OpCall, item: str) -> None:
         """Run one call; raise a CrossrefMismatch for new findings (known ones pass)."""
-        phase = "shrink" if item in self.failed_items else "generate"
-        checks = self.checker.run(call, entry.tags, item=item, phase=phase)
+        key = (call.describe(), call.storages)
+        shrinking = self._shrinking.get(item)
+        if shrinking is not None:
+            started, best = shrinking
+            if key != best and time.monotonic() - started > self.shrink_seconds:
+                return  # shrink budget spent: keep the best example as it is
+        checks = self.checker.run(call, entry.tags, item=item, phase="generate" if shrinking is None else "shrink")
         failing = [f for ch in checks for f in ch.findings if f.fails]
         if not failing:
             return
-        self.failed_items.add(item)
+        self._shrinking[item] = (shrinking[0] if shrinking else time.monotonic(), key)
         repros = {}
         for f in failing:
             path = self.checker.store_example(call, f, shrunk=True)

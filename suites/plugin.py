@@ -19,5 +19,8 @@ def pytest_addoption(parser):
                 help="Hypothesis examples per test item (default: the profile's)")
     g.addoption("--crossref-report-dir", dest="crossref_report_dir", metavar="DIR", default=None,
                 help="where the run is written (default: reports/<UTC timestamp>/, reports/latest -> it)")
+    g.addoption("--crossref-shrink-seconds", dest="crossref_shrink_seconds", metavar="S", default=None,
+                help="per test item, stop shrinking after S seconds and report the best example so far "
+                "(default by profile: dev 20, ci 3, nightly 60)")
     g.addoption("--crossref-all-strides", dest="crossref_all_strides", action="store_true", default=False,
                 help="compare strides of every dim, not only the significant ones")
