@@ -33,7 +33,7 @@ from crossref.opcall import (
     TensorSpec,
 )
 
-from .tensors import LAYOUTS, dtypes, shapes, tensors
+from .tensors import BOOLS, LAYOUTS, dtypes, ints, shapes, tensors
 
 NO_VALUE = object()  # "leave this argument out: use its default"
 
@@ -89,34 +89,34 @@ class Ctx:
     def dim(self, rank: int | None = None) -> int:
         r = self.rank if rank is None else rank
         r = max(r, 1)
-        return self.draw(st.integers(-r, r - 1))
+        return self.draw(ints(-r, r - 1))
 
     def dims(self, rank: int | None = None, *, min_size: int = 0) -> list[int]:
         r = self.rank if rank is None else rank
         if r == 0:
             return self.draw(st.sampled_from([[], [0], [-1]]))
-        chosen = self.draw(st.lists(st.integers(0, r - 1), unique=True, min_size=min(min_size, r), max_size=r))
-        return [d - r if self.draw(st.booleans()) else d for d in chosen]
+        chosen = self.draw(st.lists(ints(0, r - 1), unique=True, min_size=min(min_size, r), max_size=r))
+        return [d - r if self.draw(BOOLS) else d for d in chosen]
 
     def broadcastable(self, shape: tuple[int, ...] | None = None) -> tuple[int, ...]:
         """A shape that broadcasts against ``shape`` (default: the main tensor's)."""
         shape = self.shape if shape is None else shape
-        how = self.draw(st.integers(0, 9))
+        how = self.draw(ints(0, 9))
         if how < 5:
             return shape
         if how < 9:
-            drop = self.draw(st.integers(0, len(shape)))
+            drop = self.draw(ints(0, len(shape)))
             out = list(shape[drop:])
-            return tuple(1 if self.draw(st.integers(0, 3)) == 0 else s for s in out)
+            return tuple(1 if self.draw(ints(0, 3)) == 0 else s for s in out)
         return self.draw(shapes(max_dims=5))
 
     def scalar_for(self, dtype: torch.dtype) -> Any:
         if dtype == torch.bool:
-            return self.draw(st.booleans())
+            return self.draw(BOOLS)
         if dtype in INT_DTYPES:
-            return self.draw(st.integers(0 if dtype == torch.uint8 else -4, 4))
-        if dtype in COMPLEX_DTYPES and self.draw(st.booleans()):
-            return complex(self.draw(st.integers(-2, 2)), self.draw(st.integers(-2, 2)))
+            return self.draw(ints(0 if dtype == torch.uint8 else -4, 4))
+        if dtype in COMPLEX_DTYPES and self.draw(BOOLS):
+            return complex(self.draw(ints(-2, 2)), self.draw(ints(-2, 2)))
         return self.draw(st.sampled_from([0.5, -1.5, 2.0, 0.0, 1.0, -0.0, math.inf, math.nan]))
 
 
@@ -149,9 +149,9 @@ def _main_tensor(ctx: Ctx) -> None:
         if _real(a) == "List[Tensor]":
             first = ctx.tensor()
             ctx.main = first
-            rest = [ctx.tensor(shape=first.size if ctx.draw(st.integers(0, 3)) else None,
-                               dtype=ctx.dtype if ctx.draw(st.integers(0, 3)) else None)
-                    for _ in range(ctx.draw(st.integers(0, 2)))]
+            rest = [ctx.tensor(shape=first.size if ctx.draw(ints(0, 3)) else None,
+                               dtype=ctx.dtype if ctx.draw(ints(0, 3)) else None)
+                    for _ in range(ctx.draw(ints(0, 2)))]
             ctx.values[a.name] = [first, *rest]
             return
 
@@ -164,12 +164,12 @@ def _tensor_arg(ctx: Ctx, a) -> Any:
         dim = ctx.values.get("dim")
         size = ctx.shape[dim] if isinstance(dim, int) and ctx.rank and -ctx.rank <= dim < ctx.rank else (min(ctx.shape) if ctx.shape else 1)
         shape = ctx.draw(shapes(max_dims=max(ctx.rank, 1), max_numel=16))
-        if isinstance(dim, int) and ctx.rank and ctx.draw(st.booleans()):
+        if isinstance(dim, int) and ctx.rank and ctx.draw(BOOLS):
             shape = tuple(min(s, t) for s, t in zip(ctx.shape, ctx.shape))  # gather/scatter-like
         return ctx.tensor(shape=shape, dtype=torch.int64, value_range=(0, max(size, 1)), layouts=("contiguous", "permuted", "sliced", "offset"))
     if name == "mask":
         return ctx.tensor(shape=ctx.broadcastable(), dtype=torch.bool)
-    dtype = ctx.dtype if ctx.draw(st.integers(0, 4)) else None
+    dtype = ctx.dtype if ctx.draw(ints(0, 4)) else None
     if name in ("other", "tensor1", "tensor2", "exponent", "end", "weight", "src", "source", "values",
                 "value", "input", "self", "grad_output", "grad", "target", "mat2", "vec"):
         return ctx.tensor(shape=ctx.broadcastable(), dtype=dtype)
@@ -184,18 +184,18 @@ def _size_arg(ctx: Ctx, a) -> list[int]:
         base = ctx.entry.base_name
         if base.startswith("expand") or base in ("broadcast_to",):
             target = list(ctx.shape)
-            extra = ctx.draw(st.lists(st.integers(1, 3), max_size=2))
-            target = [s if s != 1 or not ctx.draw(st.booleans()) else ctx.draw(st.integers(1, 3)) for s in target]
-            if ctx.draw(st.integers(0, 3)) == 0 and target:
+            extra = ctx.draw(st.lists(ints(1, 3), max_size=2))
+            target = [s if s != 1 or not ctx.draw(BOOLS) else ctx.draw(ints(1, 3)) for s in target]
+            if ctx.draw(ints(0, 3)) == 0 and target:
                 target[0] = -1
             return extra + target
         if base in ("view", "reshape", "_reshape_alias", "_unsafe_view", "view_copy", "_reshape_copy") or numel:
             factors = _factor_shape(ctx, numel)
-            if factors and ctx.draw(st.integers(0, 4)) == 0:
-                factors[ctx.draw(st.integers(0, len(factors) - 1))] = -1
+            if factors and ctx.draw(ints(0, 4)) == 0:
+                factors[ctx.draw(ints(0, len(factors) - 1))] = -1
             return factors
     if n:
-        return [ctx.draw(st.integers(1, 3)) for _ in range(n)]
+        return [ctx.draw(ints(1, 3)) for _ in range(n)]
     return list(ctx.draw(shapes(max_dims=4, max_numel=32)))
 
 
@@ -211,36 +211,36 @@ def _factor_shape(ctx: Ctx, numel: int) -> list[int]:
             rest //= p
     if rest > 1:
         factors.append(rest)
-    groups = ctx.draw(st.integers(1, max(len(factors), 1)))
+    groups = ctx.draw(ints(1, max(len(factors), 1)))
     out = [1] * groups
     for f in factors:
-        out[ctx.draw(st.integers(0, groups - 1))] *= f
-    if ctx.draw(st.integers(0, 3)) == 0:
-        out.insert(ctx.draw(st.integers(0, len(out))), 1)
+        out[ctx.draw(ints(0, groups - 1))] *= f
+    if ctx.draw(ints(0, 3)) == 0:
+        out.insert(ctx.draw(ints(0, len(out))), 1)
     return out
 
 
 def _int_arg(ctx: Ctx, a) -> int:
     name = a.name
     if not ctx.refined:
-        return ctx.draw(st.integers(-3, 5))
+        return ctx.draw(ints(-3, 5))
     if name in _DIM_NAMES:
         return ctx.dim()
     if name in ("k",):
         size = max(ctx.shape[ctx.values["dim"]] if isinstance(ctx.values.get("dim"), int) and ctx.rank and -ctx.rank <= ctx.values["dim"] < ctx.rank else 1, 1)
-        return ctx.draw(st.integers(1, size))
+        return ctx.draw(ints(1, size))
     if name in ("start", "end", "length", "index"):
         dim = ctx.values.get("dim")
         size = ctx.shape[dim] if isinstance(dim, int) and ctx.rank and -ctx.rank <= dim < ctx.rank else 3
-        return ctx.draw(st.integers(-size, size))
+        return ctx.draw(ints(-size, size))
     if name in ("step", "chunks", "sections", "split_size", "groups", "upscale_factor", "downscale_factor",
                 "repeats", "n", "steps", "num_samples", "window_length", "minlength", "bins"):
-        return ctx.draw(st.integers(1, 3))
+        return ctx.draw(ints(1, 3))
     if name in ("reduction",):
-        return ctx.draw(st.integers(0, 2))
+        return ctx.draw(ints(0, 2))
     if name in ("ignore_index", "padding_idx", "blank"):
         return ctx.draw(st.sampled_from([-100, -1, 0]))
-    return ctx.draw(st.integers(-2, 4))
+    return ctx.draw(ints(-2, 4))
 
 
 def _arg_value(ctx: Ctx, a) -> Any:
@@ -251,17 +251,17 @@ def _arg_value(ctx: Ctx, a) -> Any:
     has_default = a.default_value is not None or optional
     if inner == "Generator":
         return None
-    if has_default and ctx.draw(st.integers(0, 2)) == 0:
+    if has_default and ctx.draw(ints(0, 2)) == 0:
         return NO_VALUE
-    if optional and ctx.draw(st.integers(0, 3)) == 0:
+    if optional and ctx.draw(ints(0, 3)) == 0:
         return None
     if inner == "Tensor":
         return _tensor_arg(ctx, a)
     if inner == "List[Tensor]" or inner == "List[Optional[Tensor]]":
-        count = ctx.draw(st.integers(1, 3)) if ctx.refined else ctx.draw(st.integers(0, 3))
+        count = ctx.draw(ints(1, 3)) if ctx.refined else ctx.draw(ints(0, 3))
         if name == "indices" and ctx.main is not None:
             items = [_tensor_arg(ctx, a) for _ in range(min(count, max(ctx.rank, 1)))]
-            if "Optional" in inner and items and ctx.draw(st.booleans()):
+            if "Optional" in inner and items and ctx.draw(BOOLS):
                 items[0] = None
             return items
         return [ctx.tensor(shape=ctx.shape if ctx.refined else None, dtype=ctx.dtype if ctx.refined else None) for _ in range(count)]
@@ -279,9 +279,9 @@ def _arg_value(ctx: Ctx, a) -> Any:
             choices.append(torch.channels_last_3d)
         return ctx.draw(st.sampled_from(choices))
     if inner == "bool":
-        return ctx.draw(st.booleans())
+        return ctx.draw(BOOLS)
     if inner == "List[bool]":
-        return [ctx.draw(st.booleans()) for _ in range(a.N or 3)]
+        return [ctx.draw(BOOLS) for _ in range(a.N or 3)]
     if inner == "int":
         return _int_arg(ctx, a)
     if inner == "List[int]":
@@ -296,8 +296,8 @@ def _arg_value(ctx: Ctx, a) -> Any:
             from crossref.opcall import contiguous_strides
 
             return list(contiguous_strides(tuple(max(s, 0) for s in ctx.values["size"])))
-        length = a.N or ctx.draw(st.integers(0 if not ctx.refined else 1, 3))
-        return [ctx.draw(st.integers(0 if ctx.refined else -2, 3)) for _ in range(length)]
+        length = a.N or ctx.draw(ints(0 if not ctx.refined else 1, 3))
+        return [ctx.draw(ints(0 if ctx.refined else -2, 3)) for _ in range(length)]
     if inner == "float":
         if name in ("eps",):
             return 1e-5
@@ -307,11 +307,11 @@ def _arg_value(ctx: Ctx, a) -> Any:
     if inner == "List[float]":
         return [ctx.draw(st.sampled_from([1.0, 2.0, 0.5])) for _ in range(a.N or max(ctx.rank - 2, 1))]
     if inner == "number":
-        return ctx.scalar_for(ctx.dtype if ctx.draw(st.integers(0, 3)) else ctx.draw(dtypes()))
+        return ctx.scalar_for(ctx.dtype if ctx.draw(ints(0, 3)) else ctx.draw(dtypes()))
     if inner == "List[number]":
-        return [ctx.scalar_for(ctx.dtype) for _ in range(ctx.draw(st.integers(1, 3)))]
+        return [ctx.scalar_for(ctx.dtype) for _ in range(ctx.draw(ints(1, 3)))]
     if inner == "complex":
-        return complex(ctx.draw(st.integers(-2, 2)), 1)
+        return complex(ctx.draw(ints(-2, 2)), 1)
     if inner == "str":
         choices = _STR_CHOICES.get(name)
         if choices:
@@ -324,13 +324,13 @@ def _out_arg(ctx: Ctx, a) -> Any:
     """An out= tensor: empty (resized by the kernel), matching, or wrongly shaped."""
     t = _real(a)
     if t == "List[Tensor]":
-        return [_out_arg_one(ctx) for _ in range(ctx.draw(st.integers(1, 3)))]
+        return [_out_arg_one(ctx) for _ in range(ctx.draw(ints(1, 3)))]
     return _out_arg_one(ctx)
 
 
 def _out_arg_one(ctx: Ctx) -> TensorSpec:
-    dtype = ctx.dtype if ctx.draw(st.integers(0, 5)) else ctx.draw(dtypes())
-    how = ctx.draw(st.integers(0, 3))
+    dtype = ctx.dtype if ctx.draw(ints(0, 5)) else ctx.draw(dtypes())
+    how = ctx.draw(ints(0, 3))
     if how == 0:
         return ctx.tensor(shape=(0,), dtype=dtype, layouts=("contiguous",), requires_grad=False)
     if how == 1:
@@ -352,7 +352,7 @@ def op_calls(draw, entry: OpEntry, *, raw_probability: float = 0.1) -> OpCall:
         raise InvalidArgument(f"raw_probability={raw_probability!r} must be within [0, 1]")
     builder = CallBuilder()
     # High draws mean raw, so shrinking (towards 0) moves to a refined call.
-    raw = raw_probability > 0 and draw(st.integers(0, 999)) >= 1000 - raw_probability * 1000
+    raw = raw_probability > 0 and draw(ints(0, 999)) >= 1000 - raw_probability * 1000
     ctx = Ctx(entry=entry, builder=builder, draw=draw, refined=not raw)
     refiner = refiner_for(entry) if ctx.refined else None
     if refiner is not None:
