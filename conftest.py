@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from crossref import catalog, report
 from crossref.errors import UsageError
@@ -20,10 +20,13 @@ from crossref.session import SHRINK_SECONDS, Options, WorkerSession, finish_run_
 
 _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
            HealthCheck.large_base_example, HealthCheck.function_scoped_fixture]
-settings.register_profile("dev", max_examples=20, deadline=None, suppress_health_check=_HEALTH, print_blob=True)
-settings.register_profile("ci", max_examples=12, deadline=None, suppress_health_check=_HEALTH,
-                          derandomize=True, print_blob=True, database=None)
-settings.register_profile("nightly", max_examples=300, deadline=None, suppress_health_check=_HEALTH, print_blob=True)
+# No explain phase: it traces every line of a failing item's re-runs (sys.settrace), which
+# profiling showed to cost more than all the checks of a sweep.
+_PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+_COMMON = dict(deadline=None, suppress_health_check=_HEALTH, phases=_PHASES, print_blob=True)
+settings.register_profile("dev", max_examples=20, **_COMMON)
+settings.register_profile("ci", max_examples=12, derandomize=True, database=None, **_COMMON)
+settings.register_profile("nightly", max_examples=300, **_COMMON)
 settings.load_profile(os.environ.get("CROSSREF_PROFILE", "dev"))
 
 _OPTIONS = pytest.StashKey[Options]()
