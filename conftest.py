@@ -49,7 +49,8 @@ def pytest_configure(config):
     try:
         opts = parse_options(config.getoption("crossref_ops"), config.getoption("crossref_devices"),
                              config.getoption("crossref_examples"), config.getoption("crossref_report_dir"),
-                             config.getoption("crossref_all_strides"), config.getoption("crossref_shrink_seconds"))
+                             config.getoption("crossref_all_strides"), config.getoption("crossref_shrink_seconds"),
+                             config.getoption("crossref_checks"))
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_OPTIONS] = opts
@@ -113,6 +114,7 @@ def pytest_sessionfinish(session, exitstatus):
     entries = catalog.select(list(opts.ops) or None)
     summary = report.merge(run_dir, expected_rows=config.stash[_ROWS], meta={
         "devices": list(opts.devices),
+        "checks": list(opts.checks),
         "seed": config.getoption("hypothesis_seed", None) or "random",
         "profile": _profile(config),
         "max_examples": settings.default.max_examples,

@@ -42,9 +42,18 @@ except ImportError:  # pragma: no cover - older torch
     pass
 
 
-def new_fake_mode() -> FakeTensorMode:
-    """A fresh mode, built the way torch.compile builds one for static shapes."""
-    return FakeTensorMode(allow_non_fake_inputs=False)
+def new_fake_mode(*, cache: bool = True, torch_crosscheck: bool = False) -> FakeTensorMode:
+    """A fresh mode, built the way torch.compile builds one for static shapes.
+
+    ``cache=False`` turns its dispatch cache off (every call computed fresh);
+    ``torch_crosscheck=True`` turns on torch's own check that recomputes each cache hit
+    and raises when it differs. Both are attributes the constructor sets from
+    torch._dynamo.config; setting them on the instance leaves the global config alone.
+    """
+    mode = FakeTensorMode(allow_non_fake_inputs=False)
+    mode.cache_enabled = bool(cache) and mode.cache_enabled
+    mode.cache_crosscheck_enabled = bool(torch_crosscheck)
+    return mode
 
 
 def clear_fake_cache() -> None:
@@ -53,6 +62,7 @@ def clear_fake_cache() -> None:
 
 
 def fake_cache_info() -> dict[str, Any]:
+    """The process-global cache counters, as plain values."""
     info = FakeTensorMode.cache_info()
     return {
         "hits": int(info.hits),
@@ -60,6 +70,12 @@ def fake_cache_info() -> dict[str, Any]:
         "bypasses": {str(k): int(v) for k, v in dict(info.bypasses).items()},
         "size": int(info.size),
     }
+
+
+def cache_counters() -> tuple[int, int, dict[str, int]]:
+    """(hits, misses, bypasses by reason) right now, cheaply (no size computation)."""
+    return (int(FakeTensorMode.cache_hits), int(FakeTensorMode.cache_misses),
+            {str(k): int(v) for k, v in FakeTensorMode.cache_bypasses.items()})
 
 
 class _QuietFilter(logging.Filter):

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import _torch
-from .classify import Finding, classify, status
+from .classify import Finding, classify, classify_cache, status
 from .compare import compare
 from .execute import Outcome, run_fake, run_real
 from .opcall import OpCall
@@ -16,19 +16,57 @@ from .record import Recorder
 from . import repro
 
 
+#: The checks a run can select (``--crossref-checks``).
+CHECKS = ("forward", "cache", "torch-cache")
+DEFAULT_CHECKS = ("forward", "cache")
+
+
+@dataclass(frozen=True, slots=True)
+class CacheStats:
+    """Dispatch-cache counters over one check's fake runs (cold + repeat), and what the
+    repeat run was: ``hit``, ``bypass`` (not cacheable) or ``miss`` (cacheable but the
+    repeat missed, or nothing reached the cache)."""
+
+    hits: int
+    misses: int
+    bypasses: tuple[tuple[str, int], ...]
+    repeat: str  # hit | bypass | miss | raised
+
+    @staticmethod
+    def between(before, middle, after) -> CacheStats:
+        h0, m0, b0 = before
+        h1, m1, b1 = middle
+        h2, m2, b2 = after
+        bypasses = tuple(sorted((k, v - b0.get(k, 0)) for k, v in b2.items() if v - b0.get(k, 0) > 0))
+        repeat_bypass = any(v - b1.get(k, 0) > 0 for k, v in b2.items())
+        repeat = "hit" if h2 > h1 else "bypass" if repeat_bypass else "miss"
+        return CacheStats(h2 - h0, m2 - m0, bypasses, repeat)
+
+    def raised(self) -> CacheStats:
+        return CacheStats(self.hits, self.misses, self.bypasses, "raised")
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceCheck:
     device: str
     status: str
     real: Outcome
-    fake: Outcome
+    fake: Outcome  # the cold fake run (cache just cleared), as a first compile sees it
     findings: tuple[Finding, ...]
+    repeat: Outcome | None = None  # the same call again in the same mode (a cache hit when cacheable)
+    fresh: Outcome | None = None  # the call in a mode with the cache disabled
+    cache: CacheStats | None = None
 
 
 @dataclass(slots=True)
 class Checker:
     """Runs checks with fixed options and records every one of them.
 
+    ``checks``: ``forward`` (real vs fake, always), ``cache`` (the dispatch-cache
+    crosscheck: the cold fake run is repeated in the same mode, a hit when cacheable,
+    and run again with the cache off; a repeat that differs from the uncached run is a
+    ``cache`` finding) and ``torch-cache`` (torch's own crosscheck, which recomputes
+    every hit and raises on a difference, switched on for the repeat).
     ``recorder`` may be None (nothing written: used by tests and the benchmark).
     ``phase`` is stamped on result rows (``generate`` or ``shrink``).
     """
@@ -36,18 +74,30 @@ class Checker:
     devices: tuple[str, ...] = ("cpu",)
     all_strides: bool = False
     recorder: Recorder | None = None
+    checks: tuple[str, ...] = DEFAULT_CHECKS
     seen: dict[str, int] = field(default_factory=dict)  # signature -> size of the example stored
 
     def run(self, call: OpCall, tags: frozenset[str] = frozenset(), *, item: str = "", phase: str = "generate") -> list[DeviceCheck]:
         checks = []
+        cache_checks = "cache" in self.checks or "torch-cache" in self.checks
         for device in self.devices:
             start = time.perf_counter()
             _torch.clear_fake_cache()
             real = run_real(call, device)
-            fake = run_fake(call, device)
-            mismatches = compare(real, fake, all_strides=self.all_strides)
-            findings = classify(call, tags, real, fake, mismatches)
-            check = DeviceCheck(device, status(real, fake, findings), real, fake, findings)
+            mode = _torch.new_fake_mode(torch_crosscheck="torch-cache" in self.checks)
+            before = _torch.cache_counters()
+            fake = run_fake(call, device, mode)
+            findings = classify(call, tags, real, fake, compare(real, fake, all_strides=self.all_strides))
+            repeat = fresh = stats = None
+            if cache_checks:
+                middle = _torch.cache_counters()
+                repeat = run_fake(call, device, mode)
+                stats = CacheStats.between(before, middle, _torch.cache_counters())
+                if repeat.error is not None:
+                    stats = stats.raised()
+                fresh = run_fake(call, device, _torch.new_fake_mode(cache=False))
+                findings += classify_cache(call, real, fresh, fake, repeat, all_strides=self.all_strides)
+            check = DeviceCheck(device, status(real, fake, findings), real, fake, findings, repeat, fresh, stats)
             checks.append(check)
             if self.recorder is not None:
                 self._record(call, check, item, phase, time.perf_counter() - start)
@@ -75,6 +125,10 @@ class Checker:
                 "real_seconds": real.seconds,
                 "fake_seconds": fake.seconds,
                 "check_seconds": seconds,
+                "cache_repeat": check.cache.repeat if check.cache else "",
+                "cache_hits": check.cache.hits if check.cache else 0,
+                "cache_misses": check.cache.misses if check.cache else 0,
+                "cache_bypasses": ",".join(f"{k}={v}" for k, v in check.cache.bypasses) if check.cache else "",
                 "phase": phase,
             },
         )

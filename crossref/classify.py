@@ -81,9 +81,17 @@ def real_error_kind(message: str) -> str:
     return "other"
 
 
+_DTYPE_WORDS = re.compile(
+    r"\b(torch\.)?(bool|u?int\d+|float\d+|bfloat16|complex\d+|Half|BFloat16|Float|Double|Long|Int|Short|"
+    r"Char|Byte|Bool|ComplexFloat|ComplexDouble|signed char|unsigned char)\b")
+
+
 def _normalize(text: str) -> str:
-    """Error text without the numbers and shapes that vary between examples."""
-    text = re.sub(r"\[[^\]]*\]|\([^)]*\)", "[]", text)
+    """Error text without what varies between examples of one bug: numbers, shapes,
+    dtype names, quoted values."""
+    text = text.strip().splitlines()[0] if text.strip() else ""
+    text = re.sub(r"\[[^\]]*\]|\([^)]*\)|'[^']*'|\"[^\"]*\"", "_", text)
+    text = _DTYPE_WORDS.sub("T", text)
     return re.sub(r"-?\d+(\.\d+)?", "N", text)[:120]
 
 
@@ -131,9 +139,7 @@ def classify(
         if m.empty:
             traits.add("empty-output")
         detail = "empty" if m.empty else ""
-        if category == "dtype":
-            detail += f"{m.real}->{m.fake}"
-        elif category == "missing_error":
+        if category == "missing_error":
             kind = real_error_kind(real.error.message if real.error else "")
             traits.add(f"real:{kind}")
             detail += f"{real.error.type if real.error else ''}:{kind}"
@@ -156,6 +162,32 @@ def classify(
             traits=tuple(sorted(traits)),
             known=entry.reason if entry is not None else None,
         )
+    return tuple(findings.values())
+
+
+def classify_cache(call: OpCall, real: Outcome, fresh: Outcome, cold: Outcome, repeat: Outcome,
+                   *, all_strides: bool = False) -> tuple[Finding, ...]:
+    """``cache`` findings: a fake result that went through the dispatch cache (the cold
+    miss that filled the entry, or the repeat served from it) differs from a fresh
+    computation in a mode without the cache. The field says which run and what."""
+    from .compare import compare
+
+    findings: dict[str, Finding] = {}
+    for run, outcome in (("repeat", repeat), ("cold", cold)):
+        mismatches = compare(fresh, outcome, all_strides=all_strides)
+        if fresh.error is not None and outcome.error is None:
+            mismatches = (Mismatch("cache", "error", fresh.error.short(), "returned normally"),)
+        for m in mismatches:
+            field = f"{run}:{m.field}"
+            sig = signature(call.op, "cache", field, real.device, "empty" if m.empty else "")
+            if sig in findings:
+                continue
+            traits = set(call.traits()) | {f"cache:{run}"} | ({"empty-output"} if m.empty else set())
+            findings[sig] = Finding(
+                signature=sig, op=call.op, category="cache", severity="low" if m.empty else "high",
+                field=field, real=f"uncached: {m.real}", fake=f"{run}: {m.fake}", device=real.device,
+                dtypes=call.dtypes(), traits=tuple(sorted(traits)), known=None,
+            )
     return tuple(findings.values())
 
 

@@ -23,6 +23,13 @@ class Known:
 
 KNOWN: tuple[Known, ...] = (
     Known(
+        ops="aten._version.default",
+        category="value",
+        reason="a version counter counts the in-place history of the real tensor (building "
+        "an input with set_/requires_grad_ bumps it); a fake starts its own count",
+        link="https://github.com/pytorch/pytorch/blob/main/torch/_subclasses/meta_utils.py",
+    ),
+    Known(
         ops="aten.*",
         category="missing_error",
         trait="real:dtype_unsupported",

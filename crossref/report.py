@@ -39,6 +39,10 @@ RESULT_COLUMNS: dict[str, str] = {
     "real_seconds": "float64",
     "fake_seconds": "float64",
     "check_seconds": "float64",
+    "cache_repeat": "string",
+    "cache_hits": "int64",
+    "cache_misses": "int64",
+    "cache_bypasses": "string",
     "phase": "string",
     "worker": "string",
 }
@@ -160,6 +164,7 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
                            "ops_with_valid_call": int(grp.loc[grp["valid"], "op"].nunique())}
                      for fam, grp in g}
     live = find_df[find_df["category"] != "unsupported"] if len(find_df) else find_df
+    cache = cache_statistics(res_df)
     summary = {
         "torch_version": torch.__version__,
         "git_revision": _git_revision(),
@@ -176,12 +181,55 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
         "findings_by_category": {k: int(v) for k, v in find_df["category"].value_counts().items()} if len(find_df) else {},
         "findings_by_severity": {k: int(v) for k, v in find_df["severity"].value_counts().items()} if len(find_df) else {},
         "valid_share_by_family": by_family,
+        "cache": cache,
         "rows": row_check,
         "notes": notes,
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     (run_dir / "summary.md").write_text(render_markdown(summary, find_df))
     return summary
+
+
+def _parse_bypasses(text: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for part in filter(None, (text or "").split(",")):
+        k, _, v = part.rpartition("=")
+        out[k] = out.get(k, 0) + int(v)
+    return out
+
+
+def cache_statistics(res: pd.DataFrame) -> dict:
+    """Dispatch-cache counters summed over the run's checks, how each check's repeat
+    run went, and the ops whose repeat was never served from the cache, with why."""
+    if not len(res) or "cache_repeat" not in res or not (res["cache_repeat"] != "").any():
+        return {}
+    res = res[res["cache_repeat"] != ""]
+    bypasses: dict[str, int] = {}
+    for text in res["cache_bypasses"]:
+        for k, v in _parse_bypasses(text).items():
+            bypasses[k] = bypasses.get(k, 0) + v
+    never: dict[str, str] = {}
+    for op, grp in res.groupby("op"):
+        if (grp["cache_repeat"] == "hit").any():
+            continue
+        reasons: dict[str, int] = {}
+        for text in grp["cache_bypasses"]:
+            for k, v in _parse_bypasses(text).items():
+                reasons[k] = reasons.get(k, 0) + v
+        if reasons:
+            never[op] = "bypass: " + max(reasons, key=reasons.get)
+        elif (grp["cache_repeat"] == "raised").all():
+            never[op] = "every call raised in fake mode"
+        else:
+            never[op] = "no cache entry was made or served"
+    return {
+        "hits": int(res["cache_hits"].sum()),
+        "misses": int(res["cache_misses"].sum()),
+        "bypasses": dict(sorted(bypasses.items(), key=lambda kv: -kv[1])),
+        "repeat": {k: int(v) for k, v in res["cache_repeat"].value_counts().items()},
+        "ops_served_from_cache": int(res.loc[res["cache_repeat"] == "hit", "op"].nunique()),
+        "ops_never_cached": dict(sorted(never.items())),
+    }
 
 
 def render_markdown(summary: dict, findings: pd.DataFrame) -> str:
@@ -220,6 +268,22 @@ def render_markdown(summary: dict, findings: pd.DataFrame) -> str:
     if len(unsupported):
         lines += ["", f"## Unsupported in fake mode (declared limitations): {unsupported['op'].nunique()} ops", "",
                   ", ".join(f"`{o}`" for o in sorted(unsupported["op"].unique()))]
+    cache = summary.get("cache") or {}
+    if cache:
+        lines += ["", "## Dispatch cache", "",
+                  f"- hits {cache['hits']}, misses {cache['misses']}; repeat runs: "
+                  + ", ".join(f"{k} {v}" for k, v in cache["repeat"].items()),
+                  f"- ops served from the cache at least once: {cache['ops_served_from_cache']}; "
+                  f"never: {len(cache['ops_never_cached'])}"]
+        if cache["bypasses"]:
+            lines += ["", "| bypass reason | count |", "|---|---|"]
+            lines += [f"| {_cell(k)} | {v} |" for k, v in cache["bypasses"].items()]
+        never_reasons: dict[str, int] = {}
+        for r in cache["ops_never_cached"].values():
+            never_reasons[r] = never_reasons.get(r, 0) + 1
+        if never_reasons:
+            lines += ["", "| why an op was never served from the cache | ops |", "|---|---|"]
+            lines += [f"| {_cell(r)} | {n} |" for r, n in sorted(never_reasons.items(), key=lambda kv: -kv[1])]
     skipped = summary.get("ops_skipped", {})
     if skipped:
         reasons: dict[str, int] = {}

@@ -84,11 +84,11 @@ def meta(t, inputs):
     }}
 
 
-def run(fake):
+def run(fake, mode=None):
     args, kwargs, inputs = make_inputs()
     try:
         if fake:
-            mode = FakeTensorMode()
+            mode = FakeTensorMode() if mode is None else mode
             memo = {{id(t): mode.from_tensor(t) for t in inputs}}
             swap = lambda v: memo[id(v)] if isinstance(v, torch.Tensor) else (
                 [swap(x) for x in v] if isinstance(v, list) else tuple(swap(x) for x in v) if isinstance(v, tuple) else v)
@@ -130,11 +130,26 @@ def field_value(side, field):
 
 def main():
     torch.manual_seed(0)
-    real, fake = run(False), run(True)
+    field, labels = FIELD, ("real", "fake")
+    if CATEGORY == "cache":
+        # The dispatch cache: a cold call fills the entry, the repeat is served from it;
+        # both must equal a computation in a mode whose cache is off.
+        FakeTensorMode.cache_clear()
+        mode = FakeTensorMode()
+        cold = run(True, mode)
+        repeat = run(True, mode)
+        uncached = FakeTensorMode()
+        uncached.cache_enabled = False
+        which, _, field = FIELD.partition(":")
+        real, fake = run(True, uncached), (repeat if which == "repeat" else cold)
+        labels = ("fake, cache off", f"fake, {{which}} run")
+        print("cache:", FakeTensorMode.cache_info())
+    else:
+        real, fake = run(False), run(True)
     keys = ["structure", "error"]
     print(f"{{OP}} on {{DEVICE}}: {{CATEGORY}} at {{FIELD}}")
     print("args:", {example!r})
-    for label, side in (("real", real), ("fake", fake)):
+    for label, side in zip(labels, (real, fake)):
         print(f"--- {{label}}")
         for k in keys:
             if k in side:
@@ -142,14 +157,16 @@ def main():
         for group in ("out", "input"):
             for i, m in enumerate(side.get(group, [])):
                 print(f"  {{group}}[{{i}}]: " + ", ".join(f"{{k}}={{v}}" for k, v in m.items()))
-    r, f = field_value(real, FIELD), field_value(fake, FIELD)
-    if CATEGORY == "missing_error":
+    r, f = field_value(real, field), field_value(fake, field)
+    if CATEGORY == "cache":
+        reproduces = r != f
+    elif CATEGORY == "missing_error":
         reproduces = "error" in real and "error" not in fake
     elif CATEGORY in ("spurious_error", "unsupported"):
         reproduces = "error" not in real and "error" in fake
     else:
         reproduces = "error" not in real and "error" not in fake and r != f
-    print(f"=== {{FIELD}}: real={{r}}  fake={{f}}")
+    print(f"=== {{FIELD}}: {{labels[0]}}={{r}}  {{labels[1]}}={{f}}")
     print("REPRODUCES" if reproduces else "FIXED (no longer reproduces)")
     return 1 if reproduces else 0
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from . import catalog
-from .check import Checker
+from .check import CHECKS, DEFAULT_CHECKS, Checker
 from .errors import UsageError
 from .failure import mismatch_error
 from .opcall import OpCall
@@ -30,6 +30,7 @@ class Options:
     report_dir: Path | None
     all_strides: bool
     shrink_seconds: float | None = None  # None: the profile's budget
+    checks: tuple[str, ...] = DEFAULT_CHECKS
 
 
 def available_devices() -> tuple[str, ...]:
@@ -42,7 +43,7 @@ SHRINK_SECONDS = {"dev": 20.0, "ci": 3.0, "nightly": 60.0}
 
 def parse_options(ops: str | None, devices: str | None, examples: str | int | None,
                   report_dir: str | None, all_strides: bool = False,
-                  shrink_seconds: str | float | None = None) -> Options:
+                  shrink_seconds: str | float | None = None, checks: str | None = None) -> Options:
     """Validate raw option values; every error names the option and the value."""
     patterns = tuple(p.strip() for p in (ops or "").split(",") if p.strip())
     for p in patterns:
@@ -79,7 +80,16 @@ def parse_options(ops: str | None, devices: str | None, examples: str | int | No
             raise UsageError(f"--crossref-shrink-seconds={shrink_seconds!r} is not a number") from None
         if not budget >= 0:
             raise UsageError(f"--crossref-shrink-seconds={shrink_seconds!r} must be 0 or more")
-    return Options(patterns, chosen, n, Path(report_dir) if report_dir else None, bool(all_strides), budget)
+    selected = DEFAULT_CHECKS
+    if checks is not None:
+        selected = tuple(c.strip() for c in checks.split(",") if c.strip())
+        for c in selected:
+            if c not in CHECKS:
+                raise UsageError(f"--crossref-checks: unknown check {c!r} (choose from {', '.join(CHECKS)})")
+        if "forward" not in selected:
+            selected = ("forward",) + selected
+    return Options(patterns, chosen, n, Path(report_dir) if report_dir else None, bool(all_strides), budget,
+                   selected)
 
 
 def run_dir_for(report_dir: Path | None) -> Path:
@@ -126,7 +136,8 @@ class WorkerSession:
 
     def __init__(self, run_dir: Path, worker: str, options: Options, shrink_seconds: float = 20.0) -> None:
         self.recorder = Recorder(run_dir, worker)
-        self.checker = Checker(devices=options.devices, all_strides=options.all_strides, recorder=self.recorder)
+        self.checker = Checker(devices=options.devices, all_strides=options.all_strides, recorder=self.recorder,
+                               checks=options.checks)
         self.shrink_seconds = shrink_seconds
         self._shrinking: dict[str, tuple[float, tuple]] = {}  # item -> (shrink start, best call's key)
 
