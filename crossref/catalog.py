@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -167,7 +167,7 @@ class OpEntry:
     name: str  # str(OpOverload), e.g. "aten.add.Tensor"
     packet: str  # "add"
     overload: str  # "Tensor" (or "default")
-    schema: torch._C.FunctionSchema
+    schema: torch._C.FunctionSchema = field(compare=False)  # unhashable; the name identifies it
     kind: str  # functional | inplace | out | view
     family: str
     tags: frozenset[str]

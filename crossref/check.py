@@ -100,10 +100,13 @@ class Checker:
             check = DeviceCheck(device, status(real, fake, findings), real, fake, findings, repeat, fresh, stats)
             checks.append(check)
             if self.recorder is not None:
-                self._record(call, check, item, phase, time.perf_counter() - start)
+                self.record(call, check, item, phase, time.perf_counter() - start)
         return checks
 
-    def _record(self, call: OpCall, check: DeviceCheck, item: str, phase: str, seconds: float) -> None:
+    def record(self, call: OpCall, check: DeviceCheck, item: str, phase: str, seconds: float,
+               *, examples: bool = True) -> None:
+        """Append the check's result row and finding rows; with ``examples``, keep the
+        smallest example (and its repro) of each signature."""
         rec = self.recorder
         assert rec is not None
         real, fake = check.real, check.fake
@@ -136,7 +139,7 @@ class Checker:
         for f in check.findings:
             rec.write("finding", {**finding_row(f), "item": item, "phase": phase})
             # Keep one example per signature: the first seen, replaced by smaller ones.
-            if f.signature not in self.seen or size < self.seen[f.signature]:
+            if examples and f.signature not in self.seen or size < self.seen[f.signature]:
                 self.seen[f.signature] = size
                 self.store_example(call, f, shrunk=False)
 

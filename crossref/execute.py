@@ -153,10 +153,11 @@ def _failed(side, device, exc, phase, start) -> Outcome:
     return Outcome(side, device, "", (), (), _error(exc, phase), time.perf_counter() - start)
 
 
-def run_real(call: OpCall, device: str) -> Outcome:
+def run_real(call: OpCall, device: str, memo: dict | None = None) -> Outcome:
+    """Run ``call`` for real on fresh inputs (or on ``memo``'s, see ``materialize``)."""
     start = time.perf_counter()
     try:
-        args, kwargs, inputs = materialize(call, device)
+        args, kwargs, inputs = materialize(call, device, memo)
     except Exception as exc:  # noqa: BLE001 - a recipe the device rejects
         return _failed("real", device, exc, "build", start)
     op = call.overload
@@ -179,11 +180,13 @@ def _to_fake(value: Any, fakes: dict[int, torch.Tensor]) -> Any:
     return value
 
 
-def run_fake(call: OpCall, device: str, mode: _torch.FakeTensorMode | None = None) -> Outcome:
-    """Run ``call`` under ``mode`` (a fresh FakeTensorMode when None)."""
+def run_fake(call: OpCall, device: str, mode: _torch.FakeTensorMode | None = None,
+             memo: dict | None = None) -> Outcome:
+    """Run ``call`` under ``mode`` (a fresh FakeTensorMode when None), on fakes of fresh
+    real inputs (or of ``memo``'s: a mode converts one real tensor to one fake)."""
     start = time.perf_counter()
     try:
-        args, kwargs, inputs = materialize(call, device)
+        args, kwargs, inputs = materialize(call, device, memo)
     except Exception as exc:  # noqa: BLE001
         return _failed("fake", device, exc, "build", start)
     mode = _torch.new_fake_mode() if mode is None else mode

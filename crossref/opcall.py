@@ -216,19 +216,31 @@ def storage_values(spec: StorageSpec) -> torch.Tensor:
     return values
 
 
-def materialize(call: OpCall, device: str | torch.device) -> tuple[tuple[Any, ...], dict[str, Any], list[torch.Tensor]]:
-    """Fresh (args, kwargs, input tensors in argument order) for ``call`` on ``device``."""
-    bases = []
-    for spec in call.storages:
-        bases.append(storage_values(spec).to(device))
+def materialize(call: OpCall, device: str | torch.device, memo: dict | None = None,
+                ) -> tuple[tuple[Any, ...], dict[str, Any], list[torch.Tensor]]:
+    """(args, kwargs, input tensors in argument order) for ``call`` on ``device``.
+
+    Fresh tensors every time, unless ``memo`` is given: then storages and tensors built
+    once are reused from it (the stateful cache test keeps one pool of real tensors
+    across many calls; in-place calls mutate its members).
+    """
+    if memo is None:
+        bases: dict[tuple[int, StorageSpec], torch.Tensor] = {}
+        built: dict[TensorSpec, torch.Tensor] = {}
+    else:
+        bases = memo.setdefault("bases", {})
+        built = memo.setdefault("built", {})
+    for i, spec in enumerate(call.storages):
+        if (i, spec) not in bases:  # a storage grown by a later draw is a new buffer
+            bases[(i, spec)] = storage_values(spec).to(device)
     inputs: list[torch.Tensor] = []
-    built: dict[TensorSpec, torch.Tensor] = {}
 
     def build(value: Any) -> Any:
         if isinstance(value, TensorSpec):
             t = built.get(value)
             if t is None:
-                t = _build_tensor(value, call.storages[value.storage], bases, device)
+                storage = call.storages[value.storage]
+                t = _build_tensor(value, storage, bases[(value.storage, storage)], device)
                 built[value] = t
             inputs.append(t)
             return t
@@ -245,8 +257,7 @@ def materialize(call: OpCall, device: str | torch.device) -> tuple[tuple[Any, ..
     return args, kwargs, inputs
 
 
-def _build_tensor(spec: TensorSpec, storage: StorageSpec, bases: list[torch.Tensor], device) -> torch.Tensor:
-    base = bases[spec.storage]
+def _build_tensor(spec: TensorSpec, storage: StorageSpec, base: torch.Tensor, device) -> torch.Tensor:
     if spec.view:
         if storage.requires_grad and base.is_leaf and not base.requires_grad:
             base.requires_grad_(True)

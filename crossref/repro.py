@@ -15,6 +15,90 @@ import torch
 
 from .opcall import DEVICE, OpCall, TensorSpec, storage_values
 
+_HELPERS = '''\
+def flatten(value):
+    if isinstance(value, (tuple, list)):
+        return [leaf for v in value for leaf in flatten(v)]
+    return [value]
+
+
+def structure(value):
+    if isinstance(value, torch.Tensor):
+        return "T"
+    if isinstance(value, tuple):
+        return "(" + ",".join(structure(v) for v in value) + ")"
+    if isinstance(value, list):
+        return "[" + ",".join(structure(v) for v in value) + "]"
+    return "v"
+
+
+def meta(t, inputs):
+    if not isinstance(t, torch.Tensor):
+        return {"value": "nan" if isinstance(t, float) and t != t else repr(t)}
+    strided = t.layout == torch.strided
+    key = StorageWeakRef(t.untyped_storage()) if strided else None
+    numel = t.numel()
+    stride = tuple(t.stride()) if strided else None
+    if stride is not None and not ALL_STRIDES:
+        stride = tuple(s if (numel and n > 1) else "*" for s, n in zip(stride, t.shape))
+    return {
+        "shape": list(t.shape), "dtype": str(t.dtype).replace("torch.", ""), "device": str(t.device),
+        "layout": str(t.layout).replace("torch.", ""), "stride": stride,
+        "storage_offset": t.storage_offset() if strided else None, "requires_grad": t.requires_grad,
+        "is_conj": t.is_conj(), "is_neg": t.is_neg(),
+        "aliases": "new storage" if key is None or not [i for i, x in enumerate(inputs) if StorageWeakRef(x.untyped_storage()) == key]
+        else "storage of " + ", ".join(f"input[{i}]" for i, x in enumerate(inputs) if StorageWeakRef(x.untyped_storage()) == key),
+        "is_input": next((f"input[{i}] itself" for i, x in enumerate(inputs) if x is t), "a new tensor"),
+    }
+
+
+def run(fake, mode=None, made=None, op=None):
+    op = OP if op is None else op
+    args, kwargs, inputs = make_inputs() if made is None else made
+    try:
+        if fake:
+            mode = FakeTensorMode() if mode is None else mode
+            memo = {id(t): mode.from_tensor(t) for t in inputs}
+            swap = lambda v: memo[id(v)] if isinstance(v, torch.Tensor) else (
+                [swap(x) for x in v] if isinstance(v, list) else tuple(swap(x) for x in v) if isinstance(v, tuple) else v)
+            args, kwargs, inputs = swap(args), {k: swap(v) for k, v in kwargs.items()}, [memo[id(t)] for t in inputs]
+            with mode:
+                out = op(*args, **kwargs)
+        else:
+            out = op(*args, **kwargs)
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"}
+    return {
+        "structure": structure(out),
+        "out": [meta(v, inputs) for v in flatten(out)],
+        "input": [meta(t, inputs) for t in inputs],
+    }
+
+
+def field_value(side, field):
+    if "error" in side:
+        return side["error"]
+    if field == "error":
+        return "returned normally"
+    if field == "out":
+        return side["structure"]
+    if field == "out.shared_storage":
+        groups = {}
+        for i, m in enumerate(side["out"]):
+            groups.setdefault(m.get("aliases"), []).append(i)
+        return sorted(g for g in groups.values() if len(g) > 1)
+    head, _, attr = field.partition(".")
+    name, index = head.split("[")
+    items = side[name]
+    index = int(index.rstrip("]"))
+    if index >= len(items):
+        return "<absent>"
+    item = items[index]
+    return item.get(attr or "value", item)
+
+
+'''
+
 _TEMPLATE = '''\
 #!/usr/bin/env python
 """crossref repro {signature}: {category} in {op} ({device})
@@ -34,8 +118,6 @@ OP = torch.ops.aten.{packet}.{overload}
 CATEGORY = {category!r}
 FIELD = {field!r}
 ALL_STRIDES = {all_strides!r}
-LIMITATIONS = ("DynamicOutputShapeException", "DataDependentOutputException",
-               "UnsupportedOperatorException", "GuardOnDataDependentSymNode")
 
 
 def make_inputs():
@@ -48,87 +130,7 @@ def make_inputs():
     return args, kwargs, inputs
 
 
-def flatten(value):
-    if isinstance(value, (tuple, list)):
-        return [leaf for v in value for leaf in flatten(v)]
-    return [value]
-
-
-def structure(value):
-    if isinstance(value, torch.Tensor):
-        return "T"
-    if isinstance(value, tuple):
-        return "(" + ",".join(structure(v) for v in value) + ")"
-    if isinstance(value, list):
-        return "[" + ",".join(structure(v) for v in value) + "]"
-    return "v"
-
-
-def meta(t, inputs):
-    if not isinstance(t, torch.Tensor):
-        return {{"value": "nan" if isinstance(t, float) and t != t else repr(t)}}
-    strided = t.layout == torch.strided
-    key = StorageWeakRef(t.untyped_storage()) if strided else None
-    numel = t.numel()
-    stride = tuple(t.stride()) if strided else None
-    if stride is not None and not ALL_STRIDES:
-        stride = tuple(s if (numel and n > 1) else "*" for s, n in zip(stride, t.shape))
-    return {{
-        "shape": list(t.shape), "dtype": str(t.dtype).replace("torch.", ""), "device": str(t.device),
-        "layout": str(t.layout).replace("torch.", ""), "stride": stride,
-        "storage_offset": t.storage_offset() if strided else None, "requires_grad": t.requires_grad,
-        "is_conj": t.is_conj(), "is_neg": t.is_neg(),
-        "aliases": "new storage" if key is None or not [i for i, x in enumerate(inputs) if StorageWeakRef(x.untyped_storage()) == key]
-        else "storage of " + ", ".join(f"input[{{i}}]" for i, x in enumerate(inputs) if StorageWeakRef(x.untyped_storage()) == key),
-        "is_input": next((f"input[{{i}}] itself" for i, x in enumerate(inputs) if x is t), "a new tensor"),
-    }}
-
-
-def run(fake, mode=None):
-    args, kwargs, inputs = make_inputs()
-    try:
-        if fake:
-            mode = FakeTensorMode() if mode is None else mode
-            memo = {{id(t): mode.from_tensor(t) for t in inputs}}
-            swap = lambda v: memo[id(v)] if isinstance(v, torch.Tensor) else (
-                [swap(x) for x in v] if isinstance(v, list) else tuple(swap(x) for x in v) if isinstance(v, tuple) else v)
-            args, kwargs, inputs = swap(args), {{k: swap(v) for k, v in kwargs.items()}}, [memo[id(t)] for t in inputs]
-            with mode:
-                out = OP(*args, **kwargs)
-        else:
-            out = OP(*args, **kwargs)
-    except Exception as exc:
-        return {{"error": f"{{type(exc).__name__}}: {{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}}"}}
-    return {{
-        "structure": structure(out),
-        "out": [meta(v, inputs) for v in flatten(out)],
-        "input": [meta(t, inputs) for t in inputs],
-    }}
-
-
-def field_value(side, field):
-    if "error" in side:
-        return side["error"]
-    if field == "error":
-        return "returned normally"
-    if field == "out":
-        return side["structure"]
-    if field == "out.shared_storage":
-        groups = {{}}
-        for i, m in enumerate(side["out"]):
-            groups.setdefault(m.get("aliases"), []).append(i)
-        return sorted(g for g in groups.values() if len(g) > 1)
-    head, _, attr = field.partition(".")
-    name, index = head.split("[")
-    items = side[name]
-    index = int(index.rstrip("]"))
-    if index >= len(items):
-        return "<absent>"
-    item = items[index]
-    return item.get(attr or "value", item)
-
-
-def main():
+{helpers}def main():
     torch.manual_seed(0)
     field, labels = FIELD, ("real", "fake")
     if CATEGORY == "cache":
@@ -216,15 +218,18 @@ def _arg(value: Any, names: dict[TensorSpec, str]) -> str:
     return repr(value)
 
 
-def render(call: OpCall, *, signature: str, category: str, field: str, device: str,
-           all_strides: bool = False, known: str | None = None) -> str:
-    """The repro script's source for one finding on one example."""
-    storages = []
+def _storage_lines(call: OpCall, indent: str, inference: tuple[int, ...] = ()) -> list[str]:
+    lines = []
     for i, spec in enumerate(call.storages):
-        line = f"    s{i} = {_literal(storage_values(spec))}.to({spec.dtype}).to(DEVICE)"
-        storages.append(line)
-    names: dict[TensorSpec, str] = {}
-    tensors = []
+        line = f"s{i} = {_literal(storage_values(spec))}.to({spec.dtype}).to(DEVICE)"
+        if i in inference:
+            lines += [f"{indent}with torch.inference_mode():", f"{indent}    {line}"]
+        else:
+            lines.append(indent + line)
+    return lines
+
+
+def _tensor_specs(call: OpCall) -> list[TensorSpec]:
     order: list[TensorSpec] = []
 
     def visit(v):
@@ -238,28 +243,48 @@ def render(call: OpCall, *, signature: str, category: str, field: str, device: s
         visit(a)
     for _, v in call.kwargs:
         visit(v)
-    for spec in order:
-        if spec not in names:
-            name = f"t{len(names)}"
-            names[spec] = name
-            st = call.storages[spec.storage]
-            if spec.view:
-                if st.requires_grad:
-                    tensors.append(f"    s{spec.storage}.requires_grad_(s{spec.storage}.is_leaf or s{spec.storage}.requires_grad)")
-                expr = f"s{spec.storage}.as_strided({spec.size}, {spec.stride}, {spec.offset})"
-            else:
-                expr = (f"torch.empty(0, dtype={st.dtype}, device=DEVICE).set_("
-                        f"s{spec.storage}.untyped_storage(), {spec.offset}, {spec.size}, {spec.stride})")
-                if st.requires_grad:
-                    expr += ".requires_grad_()"
-            if spec.conj:
-                expr += ".conj()"
-            if spec.neg:
-                expr = f"torch._neg_view({expr})"
-            tensors.append(f"    {name} = {expr}")
-        tensors.append(f"    inputs.append({names[spec]})")
+    return order
+
+
+def _tensor_lines(call: OpCall, spec: TensorSpec, name: str, indent: str) -> list[str]:
+    """Lines that build one tensor argument from its storage, exactly as materialize does."""
+    st = call.storages[spec.storage]
+    lines = []
+    if spec.view:
+        if st.requires_grad:
+            lines.append(f"{indent}s{spec.storage}.requires_grad_(s{spec.storage}.is_leaf or s{spec.storage}.requires_grad)")
+        expr = f"s{spec.storage}.as_strided({spec.size}, {spec.stride}, {spec.offset})"
+    else:
+        expr = (f"torch.empty(0, dtype={st.dtype}, device=DEVICE).set_("
+                f"s{spec.storage}.untyped_storage(), {spec.offset}, {spec.size}, {spec.stride})")
+        if st.requires_grad:
+            expr += ".requires_grad_()"
+    if spec.conj:
+        expr += ".conj()"
+    if spec.neg:
+        expr = f"torch._neg_view({expr})"
+    return lines + [f"{indent}{name} = {expr}"]
+
+
+def _call_code(call: OpCall, names: dict[TensorSpec, str]) -> tuple[str, str, str]:
+    """(args, kwargs, inputs) of a call as Python source over the tensors in ``names``."""
     args = "".join(_arg(a, names) + ", " for a in call.args)
     kwargs = ", ".join(f"{k!r}: {_arg(v, names)}" for k, v in call.kwargs)
+    inputs = "[" + ", ".join(names[t] for t in _tensor_specs(call)) + "]"
+    return args, kwargs, inputs
+
+
+def render(call: OpCall, *, signature: str, category: str, field: str, device: str,
+           all_strides: bool = False, known: str | None = None) -> str:
+    """The repro script's source for one finding on one example."""
+    names: dict[TensorSpec, str] = {}
+    tensors = []
+    for spec in _tensor_specs(call):
+        if spec not in names:
+            names[spec] = f"t{len(names)}"
+            tensors += _tensor_lines(call, spec, names[spec], "    ")
+        tensors.append(f"    inputs.append({names[spec]})")
+    args, kwargs, _ = _call_code(call, names)
     _, packet, overload = call.op.split(".", 2)
     return _TEMPLATE.format(
         signature=signature,
@@ -271,9 +296,84 @@ def render(call: OpCall, *, signature: str, category: str, field: str, device: s
         packet=packet,
         overload=overload,
         all_strides=all_strides,
-        storages="\n".join(storages),
+        storages="\n".join(_storage_lines(call, "    ")),
         tensors="\n".join(tensors),
         args=args,
         kwargs=kwargs,
         example=call.describe(),
+        helpers=_HELPERS,
+    )
+
+
+_SEQUENCE_TEMPLATE = '''\
+#!/usr/bin/env python
+"""crossref stateful cache repro {signature}: {steps} steps, the last one, {op}, is
+answered from FakeTensorMode's dispatch cache differently from a mode without the cache.
+field: {field}
+Run: python {signature}.py   (exit 1: reproduces, 0: fixed)
+"""
+import sys
+
+import torch
+from torch._subclasses.fake_tensor import FakeTensorMode
+from torch.multiprocessing.reductions import StorageWeakRef
+
+nan, inf = float("nan"), float("inf")
+DEVICE = {device!r}
+OP = None
+FIELD = {field!r}
+ALL_STRIDES = {all_strides!r}
+
+# The pool: every storage and tensor the steps use, built once and shared by all steps.
+{storages}
+{tensors}
+
+STEPS = [
+{steps_code}
+]
+
+
+{helpers}def main():
+    FakeTensorMode.cache_clear()
+    mode = FakeTensorMode()  # lives across all steps, like a compile's
+    for k, (op, made) in enumerate(STEPS):
+        uncached = FakeTensorMode()
+        uncached.cache_enabled = False
+        reference = run(True, uncached, made, op)
+        cached = run(True, mode, made, op)
+        run(False, None, made, op)  # the real call last: in-place steps mutate the pool
+        print(f"step {{k}}: {{op}}")
+    print("cache:", FakeTensorMode.cache_info())
+    r, f = field_value(reference, FIELD), field_value(cached, FIELD)
+    print(f"=== last step {{FIELD}}: uncached={{r}}  cached={{f}}")
+    reproduces = r != f
+    print("REPRODUCES" if reproduces else "FIXED (no longer reproduces)")
+    return 1 if reproduces else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+'''
+
+
+def render_sequence(calls: list[OpCall], inference: list[int], *, signature: str, field: str, device: str,
+                    all_strides: bool = False) -> str:
+    """A script replaying a whole stateful sequence (calls share one pool of storages:
+    the last call's storages are the pool) and checking the last step's ``field``."""
+    last = calls[-1]
+    names: dict[TensorSpec, str] = {}
+    tensors: list[str] = []
+    steps = []
+    for call in calls:
+        for spec in _tensor_specs(call):
+            if spec not in names:
+                names[spec] = f"t{len(names)}"
+                tensors += _tensor_lines(last, spec, names[spec], "")
+        args, kwargs, inputs = _call_code(call, names)
+        _, packet, overload = call.op.split(".", 2)
+        steps.append(f"    (torch.ops.aten.{packet}.{overload}, (({args}), {{{kwargs}}}, {inputs})),")
+    return _SEQUENCE_TEMPLATE.format(
+        signature=signature, steps=len(calls), op=last.op, field=field, device=device, all_strides=all_strides,
+        storages="\n".join(_storage_lines(last, "", tuple(inference))), tensors="\n".join(tensors),
+        steps_code="\n".join(steps), helpers=_HELPERS,
     )

@@ -161,6 +161,29 @@ class WorkerSession:
             repros[f.signature] = path if rel.startswith("..") else rel
         raise mismatch_error(call, checks, failing, repros)
 
+    stateful_item: str = ""
+
+    def record_step(self, pool, findings) -> None:
+        """Record one step of the stateful cache test as a check (results and findings)."""
+        from .check import DeviceCheck
+        from .classify import status
+
+        reference, cached, real = pool.last
+        call = pool.steps[-1]
+        check = DeviceCheck(pool.device, status(real, cached, findings), real, cached, findings, fresh=reference)
+        self.checker.record(call, check, self.stateful_item, "stateful", 0.0, examples=False)
+
+    def store_sequence(self, pool, finding) -> str:
+        """Write the sequence repro of a stateful finding; return its path."""
+        rec = self.recorder
+        path = rec.repro_path(finding.signature)
+        path.write_text(pool.render(finding))
+        rec.write("example", {"signature": finding.signature, "example": " ; ".join(c.describe() for c in pool.steps),
+                              "size": sum(c.size_key() for c in pool.steps), "shrunk": True,
+                              "repro": f"repros/{finding.signature}.py"})
+        rel = os.path.relpath(path)
+        return str(path) if rel.startswith("..") else rel
+
     def close(self) -> dict[str, int]:
         self.recorder.close()
         return dict(self.recorder.rows)

@@ -340,21 +340,36 @@ def _out_arg_one(ctx: Ctx) -> TensorSpec:
 
 
 @st.composite
-def op_calls(draw, entry: OpEntry, *, raw_probability: float = 0.1) -> OpCall:
+def op_calls(draw, entry: OpEntry, *, raw_probability: float = 0.1, builder: CallBuilder | None = None,
+             anchor: TensorSpec | None = None) -> OpCall:
     """A call of ``entry``'s overload. With probability ``raw_probability`` (default
     0.1) no refinement applies (expected invalid). Shrinks towards the refined call
-    with the smallest tensors and the defaults."""
+    with the smallest tensors and the defaults.
+
+    ``builder``/``anchor``: draw into an existing builder with ``anchor`` (a tensor of
+    that builder) as the first tensor argument; the other arguments are drawn around it
+    by the generic filler. The stateful cache test applies ops to its pool this way.
+    """
     from .families import refiner_for
 
     if not 0.0 <= raw_probability <= 1.0:
         from hypothesis.errors import InvalidArgument
 
         raise InvalidArgument(f"raw_probability={raw_probability!r} must be within [0, 1]")
-    builder = CallBuilder()
+    if anchor is not None and builder is None:
+        from hypothesis.errors import InvalidArgument
+
+        raise InvalidArgument(f"anchor={anchor!r} needs the builder it belongs to")
+    builder = CallBuilder() if builder is None else builder
     # High draws mean raw, so shrinking (towards 0) moves to a refined call.
-    raw = raw_probability > 0 and draw(ints(0, 999)) >= 1000 - raw_probability * 1000
+    raw = anchor is None and raw_probability > 0 and draw(ints(0, 999)) >= 1000 - raw_probability * 1000
     ctx = Ctx(entry=entry, builder=builder, draw=draw, refined=not raw)
-    refiner = refiner_for(entry) if ctx.refined else None
+    if anchor is not None:
+        first = next((a for a in entry.schema.arguments if _real(a) in ("Tensor", "Optional[Tensor]")), None)
+        if first is not None:
+            ctx.main = anchor
+            ctx.values[first.name] = anchor
+    refiner = refiner_for(entry) if ctx.refined and anchor is None else None
     if refiner is not None:
         ctx.values.update(refiner(ctx))
     if ctx.main is None:
