@@ -50,7 +50,8 @@ def pytest_configure(config):
         opts = parse_options(config.getoption("crossref_ops"), config.getoption("crossref_devices"),
                              config.getoption("crossref_examples"), config.getoption("crossref_report_dir"),
                              config.getoption("crossref_all_strides"), config.getoption("crossref_shrink_seconds"),
-                             config.getoption("crossref_checks"))
+                             config.getoption("crossref_checks"), not config.getoption("crossref_no_isolate"),
+                             config.getoption("crossref_timeout"))
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_OPTIONS] = opts

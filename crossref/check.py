@@ -75,32 +75,48 @@ class Checker:
     all_strides: bool = False
     recorder: Recorder | None = None
     checks: tuple[str, ...] = DEFAULT_CHECKS
+    timeout: float = 60.0  # written into crash repros
+    isolated: object | None = None  # an isolate.Isolated: compute in a child process
+    progress: object | None = None  # callable(device_index, phase), told before each run
     seen: dict[str, int] = field(default_factory=dict)  # signature -> size of the example stored
 
     def run(self, call: OpCall, tags: frozenset[str] = frozenset(), *, item: str = "", phase: str = "generate") -> list[DeviceCheck]:
+        """Compute the checks of ``call`` on every device (in the child process when
+        isolated) and record them."""
+        start = time.perf_counter()
+        checks = self.isolated.compute(call, tags) if self.isolated is not None else self.compute(call, tags)
+        if self.recorder is not None:
+            seconds = (time.perf_counter() - start) / max(len(checks), 1)
+            for check in checks:
+                self.record(call, check, item, phase, seconds)
+        return checks
+
+    def compute(self, call: OpCall, tags: frozenset[str] = frozenset()) -> list[DeviceCheck]:
+        """Real run, fake run, comparison and classification on every device."""
         checks = []
         cache_checks = "cache" in self.checks or "torch-cache" in self.checks
-        for device in self.devices:
-            start = time.perf_counter()
+        tell = self.progress or (lambda device_index, phase: None)
+        for d, device in enumerate(self.devices):
             _torch.clear_fake_cache()
+            tell(d, "real")
             real = run_real(call, device)
             mode = _torch.new_fake_mode(torch_crosscheck="torch-cache" in self.checks)
             before = _torch.cache_counters()
+            tell(d, "fake")
             fake = run_fake(call, device, mode)
             findings = classify(call, tags, real, fake, compare(real, fake, all_strides=self.all_strides))
             repeat = fresh = stats = None
             if cache_checks:
                 middle = _torch.cache_counters()
+                tell(d, "fake repeat")
                 repeat = run_fake(call, device, mode)
                 stats = CacheStats.between(before, middle, _torch.cache_counters())
                 if repeat.error is not None:
                     stats = stats.raised()
+                tell(d, "fake uncached")
                 fresh = run_fake(call, device, _torch.new_fake_mode(cache=False))
                 findings += classify_cache(call, real, fresh, fake, repeat, all_strides=self.all_strides)
-            check = DeviceCheck(device, status(real, fake, findings), real, fake, findings, repeat, fresh, stats)
-            checks.append(check)
-            if self.recorder is not None:
-                self.record(call, check, item, phase, time.perf_counter() - start)
+            checks.append(DeviceCheck(device, status(real, fake, findings), real, fake, findings, repeat, fresh, stats))
         return checks
 
     def record(self, call: OpCall, check: DeviceCheck, item: str, phase: str, seconds: float,
@@ -150,7 +166,7 @@ class Checker:
         path = rec.repro_path(f.signature)
         path.write_text(
             repro.render(call, signature=f.signature, category=f.category, field=f.field,
-                         device=f.device, all_strides=self.all_strides, known=f.known)
+                         device=f.device, all_strides=self.all_strides, known=f.known, timeout=self.timeout)
         )
         rec.write("example", {"signature": f.signature, "example": call.describe(), "size": call.size_key(),
                               "shrunk": shrunk, "repro": f"repros/{f.signature}.py"})

@@ -192,6 +192,8 @@ def classify_cache(call: OpCall, real: Outcome, fresh: Outcome, cold: Outcome, r
 
 
 def status(real: Outcome, fake: Outcome, findings: tuple[Finding, ...]) -> str:
+    if any(f.category == "crash" for f in findings):
+        return "crash"
     if real.error is not None and real.error.phase == "build":
         return "invalid"
     if real.error is not None and fake.error is not None:

@@ -99,8 +99,8 @@ class OpCall:
 
     @property
     def overload(self) -> torch._ops.OpOverload:
-        _, packet, overload = self.op.split(".", 2)
-        return getattr(getattr(torch.ops.aten, packet), overload)
+        namespace, packet, overload = self.op.split(".", 2)
+        return getattr(getattr(getattr(torch.ops, namespace), packet), overload)
 
     def tensor_specs(self) -> Iterator[TensorSpec]:
         for leaf in _leaves((self.args, tuple(v for _, v in self.kwargs))):

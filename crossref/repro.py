@@ -114,10 +114,11 @@ from torch.multiprocessing.reductions import StorageWeakRef
 
 nan, inf = float("nan"), float("inf")
 DEVICE = {device!r}
-OP = torch.ops.aten.{packet}.{overload}
+OP = torch.ops.{namespace}.{packet}.{overload}
 CATEGORY = {category!r}
 FIELD = {field!r}
 ALL_STRIDES = {all_strides!r}
+TIMEOUT = {timeout!r}
 
 
 def make_inputs():
@@ -130,8 +131,32 @@ def make_inputs():
     return args, kwargs, inputs
 
 
-{helpers}def main():
+{helpers}def crash_main():
+    """A crash or hang kills the process that runs the call: run it in a child."""
+    import os
+    import subprocess
+
+    if os.environ.get("CROSSREF_REPRO_CHILD"):
+        for label, side in (("real", run(False)), ("fake", run(True))):
+            print(f"--- {{label}}:", side.get("error") or side.get("out"))
+        return 0
+    env = dict(os.environ, CROSSREF_REPRO_CHILD="1")
+    print(f"{{OP}} on {{DEVICE}}: {{FIELD}} ({{CATEGORY}})")
+    try:
+        code = subprocess.run([sys.executable, os.path.abspath(__file__)], env=env, timeout=TIMEOUT).returncode
+        how = f"exit status {{code}}" if code >= 0 else f"killed by signal {{-code}}"
+        reproduces = code != 0
+    except subprocess.TimeoutExpired:
+        how, reproduces = f"no answer within {{TIMEOUT}} s", True
+    print(f"=== the call's process: {{how}}")
+    print("REPRODUCES" if reproduces else "FIXED (no longer reproduces)")
+    return 1 if reproduces else 0
+
+
+def main():
     torch.manual_seed(0)
+    if CATEGORY == "crash":
+        return crash_main()
     field, labels = FIELD, ("real", "fake")
     if CATEGORY == "cache":
         # The dispatch cache: a cold call fills the entry, the repeat is served from it;
@@ -275,7 +300,7 @@ def _call_code(call: OpCall, names: dict[TensorSpec, str]) -> tuple[str, str, st
 
 
 def render(call: OpCall, *, signature: str, category: str, field: str, device: str,
-           all_strides: bool = False, known: str | None = None) -> str:
+           all_strides: bool = False, known: str | None = None, timeout: float = 60.0) -> str:
     """The repro script's source for one finding on one example."""
     names: dict[TensorSpec, str] = {}
     tensors = []
@@ -285,8 +310,9 @@ def render(call: OpCall, *, signature: str, category: str, field: str, device: s
             tensors += _tensor_lines(call, spec, names[spec], "    ")
         tensors.append(f"    inputs.append({names[spec]})")
     args, kwargs, _ = _call_code(call, names)
-    _, packet, overload = call.op.split(".", 2)
+    namespace, packet, overload = call.op.split(".", 2)
     return _TEMPLATE.format(
+        namespace=namespace,
         signature=signature,
         category=category,
         op=call.op,
@@ -296,6 +322,7 @@ def render(call: OpCall, *, signature: str, category: str, field: str, device: s
         packet=packet,
         overload=overload,
         all_strides=all_strides,
+        timeout=timeout,
         storages="\n".join(_storage_lines(call, "    ")),
         tensors="\n".join(tensors),
         args=args,
@@ -370,8 +397,7 @@ def render_sequence(calls: list[OpCall], inference: list[int], *, signature: str
                 names[spec] = f"t{len(names)}"
                 tensors += _tensor_lines(last, spec, names[spec], "")
         args, kwargs, inputs = _call_code(call, names)
-        _, packet, overload = call.op.split(".", 2)
-        steps.append(f"    (torch.ops.aten.{packet}.{overload}, (({args}), {{{kwargs}}}, {inputs})),")
+        steps.append(f"    (torch.ops.{call.op}, (({args}), {{{kwargs}}}, {inputs})),")
     return _SEQUENCE_TEMPLATE.format(
         signature=signature, steps=len(calls), op=last.op, field=field, device=device, all_strides=all_strides,
         storages="\n".join(_storage_lines(last, "", tuple(inference))), tensors="\n".join(tensors),

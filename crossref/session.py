@@ -31,6 +31,8 @@ class Options:
     all_strides: bool
     shrink_seconds: float | None = None  # None: the profile's budget
     checks: tuple[str, ...] = DEFAULT_CHECKS
+    isolate: bool = True
+    timeout: float = 60.0
 
 
 def available_devices() -> tuple[str, ...]:
@@ -43,7 +45,8 @@ SHRINK_SECONDS = {"dev": 20.0, "ci": 3.0, "nightly": 60.0}
 
 def parse_options(ops: str | None, devices: str | None, examples: str | int | None,
                   report_dir: str | None, all_strides: bool = False,
-                  shrink_seconds: str | float | None = None, checks: str | None = None) -> Options:
+                  shrink_seconds: str | float | None = None, checks: str | None = None,
+                  isolate: bool = True, timeout: str | float | None = None) -> Options:
     """Validate raw option values; every error names the option and the value."""
     patterns = tuple(p.strip() for p in (ops or "").split(",") if p.strip())
     for p in patterns:
@@ -88,8 +91,16 @@ def parse_options(ops: str | None, devices: str | None, examples: str | int | No
                 raise UsageError(f"--crossref-checks: unknown check {c!r} (choose from {', '.join(CHECKS)})")
         if "forward" not in selected:
             selected = ("forward",) + selected
+    limit = 60.0
+    if timeout is not None:
+        try:
+            limit = float(timeout)
+        except (TypeError, ValueError):
+            raise UsageError(f"--crossref-timeout={timeout!r} is not a number") from None
+        if not limit > 0:
+            raise UsageError(f"--crossref-timeout={timeout!r} must be more than 0")
     return Options(patterns, chosen, n, Path(report_dir) if report_dir else None, bool(all_strides), budget,
-                   selected)
+                   selected, bool(isolate), limit)
 
 
 def run_dir_for(report_dir: Path | None) -> Path:
@@ -137,7 +148,14 @@ class WorkerSession:
     def __init__(self, run_dir: Path, worker: str, options: Options, shrink_seconds: float = 20.0) -> None:
         self.recorder = Recorder(run_dir, worker)
         self.checker = Checker(devices=options.devices, all_strides=options.all_strides, recorder=self.recorder,
-                               checks=options.checks)
+                               checks=options.checks, timeout=options.timeout)
+        if options.isolate:
+            from .isolate import Isolated, IsolationOptions
+
+            self.checker.isolated = Isolated(
+                {"devices": options.devices, "all_strides": options.all_strides, "checks": options.checks},
+                IsolationOptions(timeout=options.timeout,
+                                 start_method="spawn" if "cuda" in options.devices else "fork"))
         self.shrink_seconds = shrink_seconds
         self._shrinking: dict[str, tuple[float, tuple]] = {}  # item -> (shrink start, best call's key)
 
@@ -185,5 +203,7 @@ class WorkerSession:
         return str(path) if rel.startswith("..") else rel
 
     def close(self) -> dict[str, int]:
+        if self.checker.isolated is not None:
+            self.checker.isolated.close()
         self.recorder.close()
         return dict(self.recorder.rows)

@@ -25,5 +25,9 @@ def pytest_addoption(parser):
     g.addoption("--crossref-checks", dest="crossref_checks", metavar="C[,C...]", default=None,
                 help="checks to run: forward (real vs fake), cache (dispatch-cache crosscheck), "
                 "torch-cache (torch's own cache crosscheck on every hit) (default: forward,cache)")
+    g.addoption("--crossref-timeout", dest="crossref_timeout", metavar="S", default=None,
+                help="seconds one check may take before it counts as a hang (default 60)")
+    g.addoption("--crossref-no-isolate", dest="crossref_no_isolate", action="store_true", default=False,
+                help="run checks in the test process (for pdb) instead of a crash-isolated child")
     g.addoption("--crossref-all-strides", dest="crossref_all_strides", action="store_true", default=False,
                 help="compare strides of every dim, not only the significant ones")

@@ -1,0 +1,146 @@
+"""Crash and hang isolation: checks run in a child process.
+
+A kernel that segfaults, aborts, divides by zero in C++ or never returns would take
+the whole run with it. ``Isolated`` keeps one long-lived child that runs checks sent
+over a pipe (only recipes and plain results cross it); when the child dies or a check
+outlives its time limit, the check becomes a ``crash`` result with a finding, a fresh
+child is started, and the run goes on. A shared progress value tells which device
+and which side (real or fake) was running when it happened.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import signal
+import time
+from dataclasses import dataclass
+
+from .check import Checker, DeviceCheck
+from .classify import Finding, signature
+from .execute import ErrorInfo, Outcome
+from .opcall import OpCall
+
+#: What the progress value says the child was doing (index into this tuple).
+PHASES = ("idle", "real", "fake", "fake repeat", "fake uncached")
+
+
+@dataclass(frozen=True, slots=True)
+class IsolationOptions:
+    timeout: float = 60.0  # seconds one check (all devices) may take
+    start_method: str = "fork"  # "spawn" where CUDA is used: a forked child cannot use CUDA
+
+
+def _serve(conn, progress, checker_kwargs: dict) -> None:  # pragma: no cover - runs in the child
+    checker = Checker(recorder=None, **checker_kwargs)
+
+    def report(device_index: int, phase: str) -> None:
+        progress.value = device_index * len(PHASES) + PHASES.index(phase)
+
+    checker.progress = report
+    while True:
+        try:
+            msg = conn.recv()
+        except EOFError:
+            return
+        if msg is None:
+            return
+        call, tags = msg
+        conn.send(checker.compute(call, tags))
+        progress.value = 0
+
+
+class Isolated:
+    """Runs ``Checker.compute`` in a child process; see the module docstring."""
+
+    def __init__(self, checker_kwargs: dict, options: IsolationOptions = IsolationOptions()) -> None:
+        self.checker_kwargs = checker_kwargs
+        self.devices = tuple(checker_kwargs.get("devices", ("cpu",)))
+        self.options = options
+        self.ctx = mp.get_context(options.start_method)
+        self.proc = None
+        self.conn = None
+        self.progress = None
+        self.restarts = 0
+
+    def _start(self) -> None:
+        if self.options.start_method == "fork":
+            # Import fake mode's lazy dependencies (torch._dynamo: seconds) here, once,
+            # so that every forked child starts warm.
+            from . import _torch
+
+            _torch.new_fake_mode()
+        parent, child = self.ctx.Pipe()
+        self.progress = self.ctx.Value("i", 0, lock=False)
+        self.proc = self.ctx.Process(target=_serve, args=(child, self.progress, self.checker_kwargs),
+                                     daemon=True, name="crossref-executor")
+        self.proc.start()
+        child.close()
+        self.conn = parent
+
+    def _kill(self) -> int | None:
+        """Stop the child (if still alive) and return its exit code."""
+        proc, code = self.proc, None
+        if proc is not None:
+            if proc.is_alive():
+                proc.kill()
+            proc.join(timeout=5)
+            code = proc.exitcode
+        if self.conn is not None:
+            self.conn.close()
+        self.proc = self.conn = None
+        self.restarts += 1
+        return code
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.is_alive():
+            try:
+                self.conn.send(None)
+                self.proc.join(timeout=5)
+            except (BrokenPipeError, OSError):
+                pass
+        if self.proc is not None and self.proc.is_alive():
+            self.proc.kill()
+        self.proc = self.conn = None
+
+    def compute(self, call: OpCall, tags: frozenset[str]) -> list[DeviceCheck]:
+        if self.proc is None or not self.proc.is_alive():
+            self._start()
+        start = time.perf_counter()
+        try:
+            self.conn.send((call, tags))
+            if self.conn.poll(self.options.timeout):
+                return self.conn.recv()
+            how = f"hung: no answer within {self.options.timeout:g} s"
+        except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
+            how = None
+        where = self.progress.value
+        code = self._kill()
+        return [crash_check(call, self.devices, where, how or _death(code), time.perf_counter() - start)]
+
+
+def _death(code: int | None) -> str:
+    if code is None:
+        return "died"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with status {code}"
+
+
+def crash_check(call: OpCall, devices: tuple[str, ...], where: int, how: str, seconds: float) -> DeviceCheck:
+    """The check of a call that killed or hung the executor, as a ``crash`` result."""
+    device = devices[min(where // len(PHASES), len(devices) - 1)]
+    phase = PHASES[where % len(PHASES)]
+    side = "real" if phase == "real" else "fake"
+    text = f"{how} during the {phase} call on {device}"
+    err = ErrorInfo(type="Crash", message=text, phase=phase, limitation=False)
+    outcome_real = Outcome("real", device, "", (), (), err if side == "real" else None, seconds)
+    outcome_fake = Outcome("fake", device, "", (), (), err if side == "fake" else None, seconds)
+    kind = how.split(":")[0].replace("killed by ", "")
+    sig = signature(call.op, "crash", f"{side}:process", device, kind)
+    finding = Finding(signature=sig, op=call.op, category="crash", severity="high", field=f"{side}:process",
+                      real=text if side == "real" else "", fake=text if side == "fake" else "", device=device,
+                      dtypes=call.dtypes(), traits=tuple(sorted(call.traits())), known=None)
+    return DeviceCheck(device, "crash", outcome_real, outcome_fake, (finding,))
