@@ -8,6 +8,7 @@ worker when ``config`` has ``workerinput``; workers hand row counts back through
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from hypothesis import HealthCheck, Phase, settings
 
 from crossref import catalog, report
 from crossref.errors import UsageError
-from crossref.session import SHRINK_SECONDS, Options, WorkerSession, finish_run_dir, parse_options, run_dir_for
+from crossref import baseline as baselines
+from crossref.session import SHRINK_SECONDS, shard_items, Options, WorkerSession, finish_run_dir, parse_options, run_dir_for
 
 _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
            HealthCheck.large_base_example, HealthCheck.function_scoped_fixture]
@@ -36,6 +38,33 @@ _START = pytest.StashKey[float]()
 _ROWS = pytest.StashKey[dict]()
 
 
+_PROGRESS: dict = {}
+
+
+class Progress:
+    """Counts finished test items; prints at most one line a minute."""
+
+    def __init__(self, config, every: float = 60.0) -> None:
+        self.config, self.every = config, every
+        self.done = self.failed = 0
+        self.last = time.time()
+
+    def update(self, report) -> None:
+        self.done += 1
+        self.failed += report.failed
+        now = time.time()
+        if now - self.last >= self.every:
+            self.last = now
+            tr = self.config.pluginmanager.get_plugin("terminalreporter")
+            total = getattr(tr, "_numcollected", 0) if tr else 0
+            if tr is not None:
+                tr.write_line(f"crossref progress: {self.done}/{total} items done, {self.failed} with new findings")
+
+
+_OPTION_NAMES = ("ops", "devices", "examples", "report_dir", "all_strides", "shrink_seconds", "checks", "timeout",
+                 "baseline", "update_baseline", "strict", "shard")
+
+
 def _profile(config) -> str:
     return config.getoption("hypothesis_profile", None) or os.environ.get("CROSSREF_PROFILE", "dev")
 
@@ -47,14 +76,13 @@ def _is_worker(config) -> bool:
 @pytest.hookimpl(trylast=True)  # after Hypothesis loaded --hypothesis-profile
 def pytest_configure(config):
     try:
-        opts = parse_options(config.getoption("crossref_ops"), config.getoption("crossref_devices"),
-                             config.getoption("crossref_examples"), config.getoption("crossref_report_dir"),
-                             config.getoption("crossref_all_strides"), config.getoption("crossref_shrink_seconds"),
-                             config.getoption("crossref_checks"), not config.getoption("crossref_no_isolate"),
-                             config.getoption("crossref_timeout"))
+        opts = parse_options(**{name: config.getoption(f"crossref_{name}") for name in _OPTION_NAMES},
+                             isolate=not config.getoption("crossref_no_isolate"))
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_OPTIONS] = opts
+    if not _is_worker(config) and config.option.verbose >= 0 and not os.environ.get("CI") and sys.stdout.isatty():
+        _PROGRESS["state"] = Progress(config)
     if opts.examples is not None:
         settings.register_profile("crossref-cli", parent=settings.default, max_examples=opts.examples)
         settings.load_profile("crossref-cli")
@@ -89,6 +117,25 @@ def crossref_session(pytestconfig) -> WorkerSession:
     return config.stash[_WORKER]
 
 
+def pytest_collection_modifyitems(session, config, items):
+    shard = config.stash[_OPTIONS].shard
+    if shard is None:
+        return
+    keep = shard_items([item.nodeid for item in items], shard)
+    deselected = [item for item in items if item.nodeid not in keep]
+    items[:] = [item for item in items if item.nodeid in keep]
+    config.hook.pytest_deselected(items=deselected)
+
+
+def pytest_runtest_logreport(report):
+    """Progress on long runs, on the controller: a line a minute with ops done and
+    items failing so far; silent under -q, in CI (CI set) and when not on a terminal."""
+    progress = _PROGRESS.get("state")
+    if progress is None or report.when != "call" and not (report.when == "setup" and report.skipped):
+        return
+    progress.update(report)
+
+
 def pytest_generate_tests(metafunc):
     if "op_entry" in metafunc.fixturenames:
         opts = metafunc.config.stash[_OPTIONS]
@@ -113,9 +160,12 @@ def pytest_sessionfinish(session, exitstatus):
     finish_run_dir(run_dir)
     opts = config.stash[_OPTIONS]
     entries = catalog.select(list(opts.ops) or None)
-    summary = report.merge(run_dir, expected_rows=config.stash[_ROWS], meta={
+    known = baselines.load(opts.baseline) if opts.baseline and opts.baseline.exists() else {}
+    summary = report.merge(run_dir, expected_rows=config.stash[_ROWS], baseline=known, meta={
         "devices": list(opts.devices),
         "checks": list(opts.checks),
+        "baseline_path": str(opts.baseline) if opts.baseline else "",
+        "shard": f"{opts.shard[0]}/{opts.shard[1]}" if opts.shard else "",
         "seed": config.getoption("hypothesis_seed", None) or "random",
         "profile": _profile(config),
         "max_examples": settings.default.max_examples,
@@ -125,6 +175,12 @@ def pytest_sessionfinish(session, exitstatus):
         "wall_seconds": time.time() - config.stash[_START],
     })
     config.stash[_ROWS]["summary"] = summary
+    if opts.update_baseline:
+        rows = report.read_findings(run_dir)
+        count = baselines.save(opts.baseline, [r for r in rows if r["category"] != "unsupported"], known)
+        summary.setdefault("baseline", {})["written"] = count
+    elif opts.strict and summary.get("baseline", {}).get("fixed"):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter, config):
@@ -136,3 +192,9 @@ def pytest_terminal_summary(terminalreporter, config):
     terminalreporter.write_line(
         f"crossref: {s['checks']} checks on {s['ops_checked']} ops ({s['ops_with_valid_call']} with a valid call); "
         f"{s['findings']} findings, {s['findings_new']} new; report: {config.stash[_RUN_DIR]}")
+    base = s.get("baseline")
+    if base:
+        terminalreporter.write_line(
+            f"crossref baseline {base['path']}: {base['known_seen']} known seen, {len(base['fixed'])} fixed"
+            + (f" ({', '.join(base['fixed'][:10])})" if base["fixed"] else "")
+            + (f"; rewritten with {base['written']} entries" if "written" in base else ""))

@@ -64,6 +64,7 @@ FINDING_COLUMNS: dict[str, str] = {
     "shrunk": "bool",
     "repro": "string",
     "first_item": "string",
+    "baseline": "bool",
 }
 
 
@@ -119,10 +120,20 @@ def build_findings(findings: list[dict], examples: list[dict]) -> pd.DataFrame:
             "shrunk": bool(ex.get("shrunk", False)),
             "repro": ex.get("repro", ""),
             "first_item": row.get("item", ""),
+            "baseline": False,
         })
     df = _frame(rows, FINDING_COLUMNS)
     order = {"high": 0, "medium": 1, "low": 2, "info": 3}
     return df.sort_values(by=["severity", "op", "category"], key=lambda s: s.map(order) if s.name == "severity" else s).reset_index(drop=True)
+
+
+def _baseline_summary(baseline: dict, findings: pd.DataFrame, results: pd.DataFrame, meta: dict) -> dict:
+    seen = set(findings["signature"]) if len(findings) else set()
+    checked = set(results["op"]) if len(results) else set()
+    fixed = sorted(s for s, e in baseline.items() if s not in seen and e.op in checked)
+    return {"path": str(meta.get("baseline_path", "")), "entries": len(baseline),
+            "known_seen": len(seen & set(baseline)), "fixed": fixed,
+            "not_checked": sorted(s for s, e in baseline.items() if s not in seen and e.op not in checked)}
 
 
 def _git_revision() -> str:
@@ -134,17 +145,27 @@ def _git_revision() -> str:
         return "unknown"
 
 
-def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: dict[str, int] | None = None) -> dict:
+def read_findings(run_dir: str | os.PathLike) -> list[dict]:
+    """The rows of a written run's findings.parquet, as plain dicts."""
+    return pd.read_parquet(Path(run_dir) / "findings.parquet").to_dict("records")
+
+
+def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: dict[str, int] | None = None,
+          baseline: dict | None = None) -> dict:
     """Merge the parts under ``run_dir`` into the report; returns the summary dict.
 
     ``meta`` carries what only the controller knows (devices, seed, selected ops,
     skipped ops with reasons, wall time, cache statistics). ``expected_rows``: rows
-    each worker says it wrote; a shortfall is reported in the summary.
+    each worker says it wrote; a shortfall is reported in the summary. ``baseline``:
+    known findings by signature (baseline.load): they are marked and not counted as
+    new, and the entries not seen again are listed as fixed.
     """
     run_dir = Path(run_dir)
+    baseline = baseline or {}
     results, findings, examples, notes = read_parts(run_dir)
     res_df = _frame(results, RESULT_COLUMNS)
     find_df = build_findings(findings, examples)
+    find_df["baseline"] = find_df["signature"].isin(list(baseline))
     res_df.to_parquet(run_dir / "results.parquet", index=False)
     find_df.to_parquet(run_dir / "findings.parquet", index=False)
 
@@ -177,12 +198,13 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
         "ops_with_valid_call": int(valid["op"].nunique()) if len(valid) else 0,
         "counts_by_status": {k: int(v) for k, v in res_df["status"].value_counts().items()} if len(res_df) else {},
         "findings": int(len(find_df)),
-        "findings_new": int((live["known"].fillna("") == "").sum()) if len(live) else 0,
+        "findings_new": int(((live["known"].fillna("") == "") & ~live["baseline"]).sum()) if len(live) else 0,
         "findings_by_category": {k: int(v) for k, v in find_df["category"].value_counts().items()} if len(find_df) else {},
         "findings_by_severity": {k: int(v) for k, v in find_df["severity"].value_counts().items()} if len(find_df) else {},
         "valid_share_by_family": by_family,
         "cache": cache,
         "rows": row_check,
+        **({"baseline": _baseline_summary(baseline, find_df, res_df, meta)} if meta.get("baseline_path") else {}),
         "notes": notes,
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")

@@ -17,6 +17,7 @@ from .check import CHECKS, DEFAULT_CHECKS, Checker
 from .errors import UsageError
 from .failure import mismatch_error
 from .opcall import OpCall
+from .baseline import load as load_baseline
 from .record import Recorder
 
 HERE = Path(__file__).resolve().parent.parent
@@ -33,6 +34,10 @@ class Options:
     checks: tuple[str, ...] = DEFAULT_CHECKS
     isolate: bool = True
     timeout: float = 60.0
+    baseline: Path | None = None
+    update_baseline: bool = False
+    strict: bool = False
+    shard: tuple[int, int] | None = None  # (k, n): this runner takes the k-th of n shares
 
 
 def available_devices() -> tuple[str, ...]:
@@ -46,7 +51,8 @@ SHRINK_SECONDS = {"dev": 20.0, "ci": 3.0, "nightly": 60.0}
 def parse_options(ops: str | None, devices: str | None, examples: str | int | None,
                   report_dir: str | None, all_strides: bool = False,
                   shrink_seconds: str | float | None = None, checks: str | None = None,
-                  isolate: bool = True, timeout: str | float | None = None) -> Options:
+                  isolate: bool = True, timeout: str | float | None = None, baseline: str | None = None,
+                  update_baseline: bool = False, strict: bool = False, shard: str | None = None) -> Options:
     """Validate raw option values; every error names the option and the value."""
     patterns = tuple(p.strip() for p in (ops or "").split(",") if p.strip())
     for p in patterns:
@@ -99,8 +105,31 @@ def parse_options(ops: str | None, devices: str | None, examples: str | int | No
             raise UsageError(f"--crossref-timeout={timeout!r} is not a number") from None
         if not limit > 0:
             raise UsageError(f"--crossref-timeout={timeout!r} must be more than 0")
+    base = Path(baseline) if baseline else None
+    if base is not None and not update_baseline:
+        load_baseline(base)  # a missing or corrupt file stops the run now, in one line
+    if (update_baseline or strict) and base is None:
+        flag = "--crossref-update-baseline" if update_baseline else "--crossref-strict"
+        raise UsageError(f"{flag} needs --crossref-baseline FILE")
     return Options(patterns, chosen, n, Path(report_dir) if report_dir else None, bool(all_strides), budget,
-                   selected, bool(isolate), limit)
+                   selected, bool(isolate), limit, base, bool(update_baseline), bool(strict), parse_shard(shard))
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """``"K/N"`` -> (K, N), 1 <= K <= N."""
+    if text is None:
+        return None
+    k, sep, n = str(text).partition("/")
+    if not sep or not k.strip().isdigit() or not n.strip().isdigit() or not 1 <= int(k) <= int(n):
+        raise UsageError(f"--crossref-shard={text!r} must be K/N with 1 <= K <= N, e.g. 2/4")
+    return int(k), int(n)
+
+
+def shard_items(names: list[str], shard: tuple[int, int]) -> set[str]:
+    """The names this shard runs: round-robin over the sorted names, so the N shares
+    are disjoint, cover everything, and differ in size by at most one."""
+    k, n = shard
+    return {name for i, name in enumerate(sorted(names)) if i % n == k - 1}
 
 
 def run_dir_for(report_dir: Path | None) -> Path:
@@ -157,6 +186,7 @@ class WorkerSession:
                 IsolationOptions(timeout=options.timeout,
                                  start_method="spawn" if "cuda" in options.devices else "fork"))
         self.shrink_seconds = shrink_seconds
+        self.baseline = set(load_baseline(options.baseline)) if options.baseline and options.baseline.exists() else set()
         self._shrinking: dict[str, tuple[float, tuple]] = {}  # item -> (shrink start, best call's key)
 
     def check(self, entry: catalog.OpEntry, call: OpCall, item: str) -> None:
@@ -168,7 +198,7 @@ class WorkerSession:
             if key != best and time.monotonic() - started > self.shrink_seconds:
                 return  # shrink budget spent: keep the best example as it is
         checks = self.checker.run(call, entry.tags, item=item, phase="generate" if shrinking is None else "shrink")
-        failing = [f for ch in checks for f in ch.findings if f.fails]
+        failing = [f for ch in checks for f in ch.findings if f.fails and f.signature not in self.baseline]
         if not failing:
             return
         self._shrinking[item] = (shrinking[0] if shrinking else time.monotonic(), key)

@@ -29,5 +29,32 @@ def pytest_addoption(parser):
                 help="seconds one check may take before it counts as a hang (default 60)")
     g.addoption("--crossref-no-isolate", dest="crossref_no_isolate", action="store_true", default=False,
                 help="run checks in the test process (for pdb) instead of a crash-isolated child")
+    g.addoption("--crossref-baseline", dest="crossref_baseline", metavar="FILE", default=None,
+                help="known findings (JSON): recorded but not failing; new ones fail; unseen ones are 'fixed'")
+    g.addoption("--crossref-update-baseline", dest="crossref_update_baseline", action="store_true", default=False,
+                help="rewrite the baseline file from this run's findings")
+    g.addoption("--crossref-strict", dest="crossref_strict", action="store_true", default=False,
+                help="fail the run when a baseline entry was not seen again (fixed)")
+    g.addoption("--crossref-shard", dest="crossref_shard", metavar="K/N", default=None,
+                help="run the K-th of N deterministic shares of the test items (for N CI runners)")
     g.addoption("--crossref-all-strides", dest="crossref_all_strides", action="store_true", default=False,
                 help="compare strides of every dim, not only the significant ones")
+
+
+# Options whose value is a path. pytest picks its rootdir and ini file from the command
+# line *before* it loads plugins, so ``--crossref-baseline FILE`` with an existing FILE
+# reads as a test path there and the run silently uses the wrong configuration.
+_PATH_OPTIONS = ("--crossref-report-dir", "--crossref-baseline")
+
+
+def pytest_configure(config):
+    import os
+
+    import pytest
+
+    args = [str(a) for a in config.invocation_params.args]
+    for option, value in zip(args, args[1:]):
+        if option in _PATH_OPTIONS and os.path.exists(value):
+            raise pytest.UsageError(
+                f"write {option}={value} (with '='): pytest takes an existing path that follows "
+                "an option as a test path when it chooses its rootdir")

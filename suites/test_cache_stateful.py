@@ -41,6 +41,7 @@ class FakeCacheMachine(RuleBasedStateMachine):
     whose cache persists; rules add members, metadata twins of members, and apply ops."""
 
     members = Bundle("members")
+    ops = OPS  # narrowed to the --crossref-ops selection by the test
 
     def __init__(self) -> None:
         super().__init__()
@@ -92,7 +93,7 @@ class FakeCacheMachine(RuleBasedStateMachine):
 
     @rule(member=members, data=st.data())
     def apply_op(self, member: TensorSpec, data):
-        entry = data.draw(st.sampled_from(OPS), label="op")
+        entry = data.draw(st.sampled_from(self.ops), label="op")
         call = data.draw(op_calls(entry, builder=self.builder, anchor=member), label="call")
         findings = self.pool.apply(call)
         session = _SESSION.get("session")
@@ -112,10 +113,18 @@ _SESSION: dict = {}
 
 def test_fake_cache_stateful(crossref_session, request):
     """One item; ``-k stateful`` selects it. Runs only when the cache check is selected."""
-    if "cache" not in crossref_session.checker.checks:
-        import pytest
+    import pytest
 
+    if "cache" not in crossref_session.checker.checks:
         pytest.skip("the cache check is not selected (--crossref-checks)")
+    selected = request.config.getoption("crossref_ops")
+    if selected:
+        chosen = {e.name for e in catalog.select(selected.split(","))}
+        FakeCacheMachine.ops = tuple(e for e in OPS if e.name in chosen)
+        if not FakeCacheMachine.ops:
+            pytest.skip("no op of the stateful test is selected by --crossref-ops")
+    else:
+        FakeCacheMachine.ops = OPS
     _SESSION["session"] = crossref_session
     crossref_session.stateful_item = request.node.nodeid
     run_state_machine_as_test(FakeCacheMachine)

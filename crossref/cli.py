@@ -1,0 +1,175 @@
+"""``python -m crossref``: the command line over finished runs.
+
+Subcommands: ``diff``, ``merge``, ``history add|list``, ``dashboard`` and ``repro``.
+Each validates its input at the edge; bad input (a missing run, a directory that is
+not a run, an unreadable parquet or summary.json, a bad option) ends with one line on
+stderr naming the value and exit code 2, never a traceback. ``diff`` exits 1 when the
+second run has new findings; ``repro`` exits with the script's own code (1: the
+finding reproduces, 0: it is fixed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import subprocess
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .errors import UsageError
+
+PROG = "crossref"
+DEFAULT_LATEST = Path("reports") / "latest"
+DEFAULT_DASHBOARD = Path("reports") / "dashboard.html"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and a UsageError (exit code 2)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        command = self.prog.removeprefix(PROG).strip()  # "diff", "history add"; "" for the top level
+        raise UsageError(f"{command}: {message}" if command else message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .history import DEFAULT_HISTORY
+
+    parser = _Parser(prog=PROG, description="Tools over crossref run reports (reports/<run>/).")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("diff", help="new, fixed and persisting findings of RUN_B against RUN_A (exit 1: new findings)")
+    p.add_argument("run_a", metavar="RUN_A", help="the earlier run directory")
+    p.add_argument("run_b", metavar="RUN_B", help="the later run directory")
+    p.add_argument("--format", dest="fmt", choices=("text", "markdown"), default="text", help="output format (default: text)")
+
+    p = sub.add_parser("merge", help="merge the reports of several shards or runners into one run")
+    p.add_argument("runs", metavar="RUN", nargs="+", help="run directories with parts/ and summary.json")
+    p.add_argument("--out", metavar="DIR", required=True, help="the new run directory (must not exist, or be empty)")
+    p.add_argument("--allow-mixed", action="store_true", help="merge runs made with different torch versions")
+
+    p = sub.add_parser("history", help="the run history dataset (add a run, list the runs)")
+    hsub = p.add_subparsers(dest="history_command", metavar="ACTION", parser_class=_Parser)
+    hsub.required = True
+    h = hsub.add_parser("add", help="append a run to the history (a run already there is left alone)")
+    h.add_argument("run", metavar="RUN", help="the run directory")
+    h.add_argument("--history", metavar="DIR", default=str(DEFAULT_HISTORY), help=f"default: {DEFAULT_HISTORY}")
+    h = hsub.add_parser("list", help="print the runs in the history")
+    h.add_argument("--history", metavar="DIR", default=str(DEFAULT_HISTORY), help=f"default: {DEFAULT_HISTORY}")
+
+    p = sub.add_parser("dashboard", help="write a static HTML dashboard of the history")
+    p.add_argument("--history", metavar="DIR", default=str(DEFAULT_HISTORY), help=f"default: {DEFAULT_HISTORY}")
+    p.add_argument("--out", metavar="FILE", default=str(DEFAULT_DASHBOARD), help=f"default: {DEFAULT_DASHBOARD}")
+
+    p = sub.add_parser("repro", help="show a finding and run its repro script (exit 1: it reproduces)")
+    p.add_argument("signature", metavar="SIGNATURE", help="the finding's signature, or a unique prefix of it")
+    p.add_argument("--run", metavar="DIR", default=str(DEFAULT_LATEST), help=f"default: {DEFAULT_LATEST}")
+    return parser
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .diff import RENDERERS, diff_runs
+    from .runs import load_run
+
+    d = diff_runs(load_run(args.run_a, results=True), load_run(args.run_b, results=True))
+    sys.stdout.write(RENDERERS[args.fmt](d))
+    return d.exit_code
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .runs import merge_runs
+
+    s = merge_runs(args.runs, args.out, allow_mixed=args.allow_mixed)
+    print(f"merged {len(args.runs)} runs into {args.out}: {s['checks']} checks, {s['findings']} findings "
+          f"({s['findings_new']} new), rows complete: {s['rows']['complete']}")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from .history import add_run, load_history, render_list
+    from .runs import load_run
+
+    if args.history_command == "add":
+        run = load_run(args.run)
+        if add_run(run, args.history):
+            print(f"added {run.run_id} to {args.history}")
+        else:
+            print(f"{run.run_id} is already in {args.history}: nothing to do")
+        return 0
+    history = load_history(args.history)
+    if not len(history.runs):
+        print(f"no runs in {args.history} (add one with: crossref history add RUN)")
+        return 0
+    sys.stdout.write(render_list(history))
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from .dashboard import write_dashboard
+    from .history import load_history
+
+    history = load_history(args.history)
+    out = Path(args.out)
+    if out.exists() and out.is_dir():
+        raise UsageError(f"--out {args.out!r} is a directory, not a file")
+    write_dashboard(history, out)
+    print(f"wrote {out} ({len(history.runs)} runs)")
+    return 0
+
+
+def find_signature(run_path: Path, signatures: list[str], prefix: str) -> str:
+    """The one signature starting with ``prefix`` among the run's findings and repro
+    scripts, or a UsageError listing the candidates or close matches."""
+    if not prefix.strip():
+        raise UsageError("SIGNATURE '' is empty")
+    matches = sorted({s for s in signatures if s.startswith(prefix)})
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise UsageError(f"signature prefix {prefix!r} is ambiguous in {str(run_path)!r}: {', '.join(matches[:8])}")
+    close = difflib.get_close_matches(prefix, [s[: max(len(prefix), 1)] for s in signatures], n=5, cutoff=0.5)
+    near = sorted({s for s in signatures if s[: max(len(prefix), 1)] in close})
+    hint = f"; close matches: {', '.join(near)}" if near else f"; it has {len(signatures)} findings"
+    raise UsageError(f"no finding with signature {prefix!r} in {str(run_path)!r}{hint}")
+
+
+def cmd_repro(args: argparse.Namespace) -> int:
+    from .runs import load_run
+
+    run = load_run(args.run)
+    scripts = [p.stem for p in (run.path / "repros").glob("*.py")]
+    sig = find_signature(run.path, sorted(set(scripts) | set(run.findings["signature"])), args.signature)
+    script = run.path / "repros" / f"{sig}.py"
+    rows = run.findings[run.findings["signature"] == sig]
+    if len(rows):
+        row = rows.iloc[0]
+        for key in ("op", "category", "field", "real", "fake", "example"):
+            print(f"{key:>9}: {row[key]}")
+    else:
+        print(f"{sig}: no row in {run.path / 'findings.parquet'}")
+    if not script.is_file():
+        raise UsageError(f"finding {sig!r} has no repro script {str(script)!r}")
+    print(f"   script: {script}", flush=True)
+    return subprocess.run([sys.executable, str(script)], check=False).returncode
+
+
+COMMANDS = {"diff": cmd_diff, "merge": cmd_merge, "history": cmd_history, "dashboard": cmd_dashboard,
+            "repro": cmd_repro}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one subcommand; returns the exit code (2: bad input, told in one line)."""
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an unwritable --out, a file vanishing mid-read
+        where = f" {exc.filename!r}" if exc.filename else ""
+        print(f"{PROG}: error:{where} {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130

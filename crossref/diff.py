@@ -1,0 +1,176 @@
+"""Compare two runs: which findings are new, fixed or persisting (by ``signature``), and
+where the runs differ in what they checked (version skew).
+
+Findings of category ``unsupported`` (fake mode's declared limitations) are left out of
+the three lists and only counted. Skew is reported, never fatal: a newer torch adds
+and removes overloads, a run on a GPU machine checks devices the other did not.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .runs import SEVERITY_ORDER, Run
+
+#: The columns each finding list shows, in order.
+SHOWN = ("severity", "op", "category", "field", "signature", "repro")
+MAX_LISTED_OPS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Diff:
+    """The difference between run ``a`` (before) and run ``b`` (after).
+
+    ``new`` and ``persisting`` are rows of ``b``'s findings, ``fixed`` rows of ``a``'s;
+    each has a ``repro`` column holding the script's path in the run where it exists.
+    """
+
+    a: Run
+    b: Run
+    new: pd.DataFrame
+    fixed: pd.DataFrame
+    persisting: pd.DataFrame
+    unsupported: dict[str, int]
+    skew: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """1 when ``b`` has findings ``a`` did not, else 0."""
+        return 1 if len(self.new) else 0
+
+
+def _with_repro_paths(df: pd.DataFrame, run: Run) -> pd.DataFrame:
+    """Rows sorted by severity and op, with ``repro`` made a path a person can open."""
+    df = df.copy()
+    df["repro"] = [display_path(run.path / r) if isinstance(r, str) and r else "" for r in df["repro"]]
+    df["_rank"] = df["severity"].map(SEVERITY_ORDER).fillna(9)
+    return df.sort_values(["_rank", "op", "category", "signature"]).drop(columns="_rank").reset_index(drop=True)
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it, else absolute."""
+    rel = os.path.relpath(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def _ops_list(ops: set[str]) -> str:
+    names = sorted(ops)
+    more = len(names) - MAX_LISTED_OPS
+    return ", ".join(names[:MAX_LISTED_OPS]) + (f", ... and {more} more" if more > 0 else "")
+
+
+def version_skew(a: Run, b: Run) -> list[str]:
+    """How the two runs differ in what they ran on and what they checked."""
+    sa, sb = a.summary, b.summary
+    skew = []
+    if sa["torch_version"] != sb["torch_version"]:
+        skew.append(f"torch version differs: A {sa['torch_version']}, B {sb['torch_version']}")
+    da, db = set(sa.get("devices") or []), set(sb.get("devices") or [])
+    if da != db:
+        skew.append(f"devices differ: A {', '.join(sorted(da)) or '-'}, B {', '.join(sorted(db)) or '-'}")
+    ca, cb = a.checks_selected(), b.checks_selected()
+    if ca and cb and set(ca) != set(cb):
+        skew.append(f"checks differ: A {', '.join(ca)}, B {', '.join(cb)}")
+    oa, ob = a.ops_checked(), b.ops_checked()
+    for label, only in (("A", oa - ob), ("B", ob - oa)):
+        if only:
+            skew.append(f"ops checked only in {label} ({len(only)}): {_ops_list(only)}")
+    ka, kb = set(sa.get("ops_skipped") or {}), set(sb.get("ops_skipped") or {})
+    for skipped_in, checked_in, skipped, checked, why in (("A", "B", ka, ob, sa), ("B", "A", kb, oa, sb)):
+        both = skipped & checked
+        if both:
+            reasons = sorted({str((why.get("ops_skipped") or {}).get(op, "")) for op in both} - {""})
+            because = f" (skipped because: {'; '.join(reasons)})" if reasons else ""
+            skew.append(f"ops skipped in {skipped_in} but checked in {checked_in} ({len(both)}): {_ops_list(both)}{because}")
+    return skew
+
+
+def diff_runs(a: Run, b: Run) -> Diff:
+    """Findings of ``b`` against ``a``, by signature. Both runs need their results
+    loaded (``load_run(path, results=True)``) for the skew of checked ops."""
+    la, lb = a.live_findings(), b.live_findings()
+    sa, sb = set(la["signature"]), set(lb["signature"])
+    ua = set(a.findings.loc[a.findings["category"] == "unsupported", "signature"])
+    ub = set(b.findings.loc[b.findings["category"] == "unsupported", "signature"])
+    return Diff(
+        a=a,
+        b=b,
+        new=_with_repro_paths(lb[~lb["signature"].isin(sa)], b),
+        fixed=_with_repro_paths(la[~la["signature"].isin(sb)], a),
+        persisting=_with_repro_paths(lb[lb["signature"].isin(sa)], b),
+        unsupported={"A": len(ua), "B": len(ub), "new": len(ub - ua), "gone": len(ua - ub)},
+        skew=version_skew(a, b),
+    )
+
+
+# --- rendering --------------------------------------------------------------------------
+
+def _run_line(label: str, run: Run) -> str:
+    s = run.summary
+    return (f"{label}: {display_path(run.path)}  torch {s['torch_version']}, git {s.get('git_revision', 'unknown')}, "
+            f"created {s['created_utc']}")
+
+
+def _totals(d: Diff) -> str:
+    u = d.unsupported
+    return (f"{len(d.new)} new, {len(d.fixed)} fixed, {len(d.persisting)} persisting; "
+            f"unsupported (not compared): A {u['A']}, B {u['B']} ({u['new']} new, {u['gone']} gone)")
+
+
+def _cells(df: pd.DataFrame) -> list[list[str]]:
+    return [[str(v) if v is not None and v == v else "" for v in row] for row in df[list(SHOWN)].itertuples(index=False)]
+
+
+def render_text(d: Diff) -> str:
+    """A plain-text report with aligned columns."""
+    lines = ["crossref diff", "  " + _run_line("A", d.a), "  " + _run_line("B", d.b), ""]
+    if d.skew:
+        lines += ["Version skew:", *[f"  - {s}" for s in d.skew], ""]
+    for title, df in (("New findings", d.new), ("Fixed findings", d.fixed), ("Persisting findings", d.persisting)):
+        lines.append(f"{title} ({len(df)}):")
+        rows = _cells(df)
+        if not rows:
+            lines += ["  (none)", ""]
+            continue
+        table = [list(SHOWN), *rows]
+        widths = [max(len(r[i]) for r in table) for i in range(len(SHOWN))]
+        lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table]
+        lines.append("")
+    lines.append("Summary: " + _totals(d))
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(d: Diff) -> str:
+    """A Markdown report (for a pull-request comment or a CI job summary)."""
+    lines = ["# crossref diff", "", "| | run | torch | git | created |", "|---|---|---|---|---|"]
+    for label, run in (("A", d.a), ("B", d.b)):
+        s = run.summary
+        lines.append(f"| {label} | `{_md(display_path(run.path))}` | {_md(s['torch_version'])} | "
+                     f"{_md(str(s.get('git_revision', 'unknown')))} | {_md(s['created_utc'])} |")
+    lines.append("")
+    if d.skew:
+        lines += ["## Version skew", "", *[f"- {_md(s)}" for s in d.skew], ""]
+    for title, df in (("New findings", d.new), ("Fixed findings", d.fixed), ("Persisting findings", d.persisting)):
+        lines += [f"## {title} ({len(df)})", ""]
+        rows = _cells(df)
+        if not rows:
+            lines += ["None.", ""]
+            continue
+        lines += ["| " + " | ".join(SHOWN) + " |", "|" + "---|" * len(SHOWN)]
+        for r in rows:
+            sev, op, cat, fld, sig, repro = r
+            lines.append(f"| {sev} | `{_md(op)}` | {cat} | `{_md(fld)}` | `{sig}` | {f'[{sig}.py]({repro})' if repro else ''} |")
+        lines.append("")
+    lines.append("**Summary:** " + _totals(d))
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {"text": render_text, "markdown": render_markdown}
