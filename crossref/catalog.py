@@ -97,6 +97,7 @@ _UNCHECKED = {
     "sym_constrain_range": "symbolic-shape helper with no tensor semantics",
     "sym_constrain_range_for_size": "symbolic-shape helper with no tensor semantics",
     "_print": "prints to stdout",
+    "from_file": "maps (and with shared=True creates) the file its argument names",
     "lift_fresh": "tracing helper (tensor lifting)",
     "lift": "tracing helper (tensor lifting)",
     "lift_fresh_copy": "tracing helper (tensor lifting)",
