@@ -163,7 +163,7 @@ def pytest_sessionfinish(session, exitstatus):
     known = baselines.load(opts.baseline) if opts.baseline and opts.baseline.exists() else {}
     summary = report.merge(run_dir, expected_rows=config.stash[_ROWS], baseline=known, meta={
         "devices": list(opts.devices),
-        "checks": list(opts.checks),
+        "checks_selected": list(opts.checks),
         "baseline_path": str(opts.baseline) if opts.baseline else "",
         "shard": f"{opts.shard[0]}/{opts.shard[1]}" if opts.shard else "",
         "seed": config.getoption("hypothesis_seed", None) or "random",

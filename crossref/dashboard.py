@@ -76,7 +76,7 @@ def _ticks(top: float, n: int = 5) -> list[float]:
         return [0, 1]
     raw = top / n
     mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
     if top >= 1 and step < 1:
         step = 1
     return [i * step for i in range(int(math.ceil(top / step)) + 1)]

@@ -25,8 +25,10 @@ MAX_LISTED_OPS = 12
 class Diff:
     """The difference between run ``a`` (before) and run ``b`` (after).
 
-    ``new`` and ``persisting`` are rows of ``b``'s findings, ``fixed`` rows of ``a``'s;
-    each has a ``repro`` column holding the script's path in the run where it exists.
+    ``new`` and ``persisting`` are rows of ``b``'s findings; ``fixed`` and ``unchecked``
+    rows of ``a``'s that ``b`` lacks, split by whether ``b`` checked their op at all (a
+    finding is not fixed because the op was left out). Each has a ``repro`` column
+    holding the script's path in the run where it exists.
     """
 
     a: Run
@@ -34,8 +36,16 @@ class Diff:
     new: pd.DataFrame
     fixed: pd.DataFrame
     persisting: pd.DataFrame
+    unchecked: pd.DataFrame
     unsupported: dict[str, int]
     skew: list[str] = field(default_factory=list)
+
+    def sections(self) -> list[tuple[str, pd.DataFrame]]:
+        """The finding lists in report order; "not rechecked" only when there are any."""
+        out = [("New findings", self.new), ("Fixed findings", self.fixed), ("Persisting findings", self.persisting)]
+        if len(self.unchecked):
+            out.append(("Not rechecked: op not checked in B", self.unchecked))
+        return out
 
     @property
     def exit_code(self) -> int:
@@ -94,14 +104,17 @@ def diff_runs(a: Run, b: Run) -> Diff:
     loaded (``load_run(path, results=True)``) for the skew of checked ops."""
     la, lb = a.live_findings(), b.live_findings()
     sa, sb = set(la["signature"]), set(lb["signature"])
+    gone = la[~la["signature"].isin(sb)]
+    rechecked = gone["op"].isin(b.ops_checked())
     ua = set(a.findings.loc[a.findings["category"] == "unsupported", "signature"])
     ub = set(b.findings.loc[b.findings["category"] == "unsupported", "signature"])
     return Diff(
         a=a,
         b=b,
         new=_with_repro_paths(lb[~lb["signature"].isin(sa)], b),
-        fixed=_with_repro_paths(la[~la["signature"].isin(sb)], a),
+        fixed=_with_repro_paths(gone[rechecked], a),
         persisting=_with_repro_paths(lb[lb["signature"].isin(sa)], b),
+        unchecked=_with_repro_paths(gone[~rechecked], a),
         unsupported={"A": len(ua), "B": len(ub), "new": len(ub - ua), "gone": len(ua - ub)},
         skew=version_skew(a, b),
     )
@@ -117,7 +130,8 @@ def _run_line(label: str, run: Run) -> str:
 
 def _totals(d: Diff) -> str:
     u = d.unsupported
-    return (f"{len(d.new)} new, {len(d.fixed)} fixed, {len(d.persisting)} persisting; "
+    return (f"{len(d.new)} new, {len(d.fixed)} fixed, {len(d.persisting)} persisting, "
+            f"{len(d.unchecked)} not rechecked; "
             f"unsupported (not compared): A {u['A']}, B {u['B']} ({u['new']} new, {u['gone']} gone)")
 
 
@@ -130,7 +144,7 @@ def render_text(d: Diff) -> str:
     lines = ["crossref diff", "  " + _run_line("A", d.a), "  " + _run_line("B", d.b), ""]
     if d.skew:
         lines += ["Version skew:", *[f"  - {s}" for s in d.skew], ""]
-    for title, df in (("New findings", d.new), ("Fixed findings", d.fixed), ("Persisting findings", d.persisting)):
+    for title, df in d.sections():
         lines.append(f"{title} ({len(df)}):")
         rows = _cells(df)
         if not rows:
@@ -158,7 +172,7 @@ def render_markdown(d: Diff) -> str:
     lines.append("")
     if d.skew:
         lines += ["## Version skew", "", *[f"- {_md(s)}" for s in d.skew], ""]
-    for title, df in (("New findings", d.new), ("Fixed findings", d.fixed), ("Persisting findings", d.persisting)):
+    for title, df in d.sections():
         lines += [f"## {title} ({len(df)})", ""]
         rows = _cells(df)
         if not rows:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import torch
 
 from .record import PARTS_DIR
 
@@ -160,6 +159,8 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
     known findings by signature (baseline.load): they are marked and not counted as
     new, and the entries not seen again are listed as fixed.
     """
+    import torch  # here, not at import: the read-only CLI commands need no torch
+
     run_dir = Path(run_dir)
     baseline = baseline or {}
     results, findings, examples, notes = read_parts(run_dir)
