@@ -94,10 +94,12 @@ def pytest_configure(config):
         config.stash[_ROWS] = {}
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hooks: pytest without xdist must not choke on them
 def pytest_configure_node(node):  # xdist controller: tell the worker where to write
     node.workerinput["crossref_run_dir"] = node.config.stash[_RUN_DIR]
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error):
     rows = getattr(node, "workeroutput", {}).get("crossref_rows")
     if rows is not None:

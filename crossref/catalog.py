@@ -303,12 +303,28 @@ def select(patterns: list[str] | None, catalog: tuple[OpEntry, ...] | None = Non
     for pattern in patterns:
         hits = [e for e in catalog if fnmatch.fnmatchcase(e.name, pattern)]
         if not hits:
-            close = [e.name for e in catalog if pattern.split(".")[1:2] and pattern.split(".")[1] in e.name][:5]
+            close = _close_names(pattern, catalog)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
             raise UsageError(f"--crossref-ops pattern {pattern!r} matches no ATen overload{hint}")
         for e in hits:
             chosen[e.name] = e
     return [chosen[k] for k in sorted(chosen)]
+
+
+def _close_names(pattern: str, catalog: tuple[OpEntry, ...], limit: int = 5) -> list[str]:
+    """Names worth suggesting for a pattern that matched nothing: the same packet first,
+    then packets that start with it, then packets that contain it."""
+    parts = pattern.split(".")
+    packet = parts[1].rstrip("*") if len(parts) > 1 else ""
+    if not packet:
+        return []
+    ranked = sorted(
+        (rank, e.name)
+        for e in catalog
+        for rank in [0 if e.packet == packet else 1 if e.packet.startswith(packet) else 2 if packet in e.packet else 3]
+        if rank < 3
+    )
+    return [name for _, name in ranked[:limit]]
 
 
 def entry(name: str) -> OpEntry:

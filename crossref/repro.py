@@ -68,11 +68,14 @@ def run(fake, mode=None, made=None, op=None):
             out = op(*args, **kwargs)
     except Exception as exc:
         return {"error": f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"}
-    return {
-        "structure": structure(out),
-        "out": [meta(v, inputs) for v in flatten(out)],
-        "input": [meta(t, inputs) for t in inputs],
-    }
+    outs = flatten(out)
+    metas = [meta(v, inputs) for v in outs]
+    keys = [StorageWeakRef(v.untyped_storage()) if isinstance(v, torch.Tensor) and v.layout == torch.strided
+            else None for v in outs]
+    for i, key in enumerate(keys):  # which outputs share one storage: the first output holding it
+        if key is not None:
+            metas[i]["storage_group"] = next(j for j, k in enumerate(keys) if k == key)
+    return {"structure": structure(out), "out": metas, "input": [meta(t, inputs) for t in inputs]}
 
 
 def field_value(side, field):
@@ -85,7 +88,8 @@ def field_value(side, field):
     if field == "out.shared_storage":
         groups = {}
         for i, m in enumerate(side["out"]):
-            groups.setdefault(m.get("aliases"), []).append(i)
+            if m.get("storage_group") is not None:
+                groups.setdefault(m["storage_group"], []).append(i)
         return sorted(g for g in groups.values() if len(g) > 1)
     head, _, attr = field.partition(".")
     name, index = head.split("[")

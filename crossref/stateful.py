@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import torch
 
 from . import _torch, repro
-from .classify import Finding, signature
+from .classify import Finding, cache_severity, signature
 from .compare import compare
 from .execute import Outcome, run_fake, run_real
 from .opcall import OpCall, StorageSpec, storage_values
@@ -58,7 +58,7 @@ class Pool:
             fld = f"stateful:{m.field}"
             sig = signature(call.op, "cache", fld, self.device, "empty" if m.empty else "")
             findings.setdefault(sig, Finding(
-                signature=sig, op=call.op, category="cache", severity="low" if m.empty else "high",
+                signature=sig, op=call.op, category="cache", severity=cache_severity(m),
                 field=fld, real=f"uncached: {m.real}", fake=f"cached: {m.fake}", device=self.device,
                 dtypes=call.dtypes(), traits=("cache:stateful", f"steps:{len(self.steps)}"), known=None,
             ))

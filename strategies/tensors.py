@@ -27,6 +27,8 @@ from crossref.opcall import (
     storage_extent,
 )
 
+from hypothesis.errors import InvalidArgument
+
 from ._validate import check_bounds, check_subset
 
 #: Every layout crossref generates, by the name used in reports and traits.
@@ -140,6 +142,15 @@ def tensors(
     or drawn (about 1 in 10 floating tensors) when None.
     """
     check_subset("layouts", layouts, LAYOUTS)
+    if dtype is not None and dtype not in ALL_DTYPES:
+        raise InvalidArgument(f"dtype={dtype!r} is not one of the standard dtypes {[str(d) for d in ALL_DTYPES]}")
+    if shape is not None and (not isinstance(shape, (tuple, list)) or
+                              not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape)):
+        raise InvalidArgument(f"shape={shape!r} must be a tuple of non-negative integers")
+    if requires_grad and dtype is not None and dtype not in FLOAT_DTYPES + COMPLEX_DTYPES:
+        raise InvalidArgument(f"requires_grad=True needs a floating or complex dtype, not dtype={dtype}")
+    if value_range is not None:
+        check_bounds("value_range[0]", value_range[0], "value_range[1]", value_range[1], minimum=-(2**62))
     size = tuple(shape) if shape is not None else draw(shapes(min_dims=min_dims, max_dims=max_dims, max_numel=max_numel))
     dt = dtype if dtype is not None else draw(dtypes())
     rank = len(size)

@@ -35,12 +35,42 @@ class Plant:
     doc: str
 
 
+#: A custom op whose fake implementation is wrong from birth (register_fake forgets that
+#: the op doubles its input's length). Defined when this module is imported, so a repro
+#: run under ``run_script`` finds it too.
+CUSTOM_OP = "crossref_selftest.twice.default"
+
+
+def _define_custom_op() -> None:
+    if hasattr(torch.ops.crossref_selftest, "twice"):
+        return
+
+    @torch.library.custom_op("crossref_selftest::twice", mutates_args=())
+    def twice(x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x, x])
+
+    @twice.register_fake
+    def _(x):
+        return torch.empty_like(x)  # deliberately wrong: forgets the doubling
+
+
+_define_custom_op()
+
+
 def _is_float(t: torch.Tensor) -> bool:
     return t.dtype.is_floating_point or t.dtype.is_complex
 
 
 def _two_d(args) -> bool:
     return all(isinstance(a, torch.Tensor) and a.dim() == 2 for a in args[:2])
+
+
+def _any_float16(args) -> bool:
+    return any(isinstance(a, torch.Tensor) and a.dtype == torch.float16 for a in args)
+
+
+def _broadcasts(args) -> bool:
+    return len(args) > 1 and isinstance(args[1], torch.Tensor) and tuple(args[0].shape) != tuple(args[1].shape)
 
 
 def _empty_inputs(args) -> bool:
@@ -72,6 +102,14 @@ def _mutate_other(func, call, args, kwargs):
     other = args[1] if len(args) > 1 else kwargs.get("other")
     if isinstance(other, torch.Tensor) and other is not args[0]:
         other.unsqueeze_(0)  # metadata-only mutation of an input fake mode must not touch
+    return out
+
+
+def _second_output_views_first(func, call, args, kwargs):
+    out = call()
+    first, second = out
+    if first.shape == second.shape and first.dtype == second.dtype:
+        return first, first.view(first.shape)
     return out
 
 
@@ -115,6 +153,9 @@ PLANTS: dict[str, Plant] = {
                        "unbind returns one tensor too few"),
     "value": Plant("aten.is_same_size.default", "value", _after(lambda o, a, k: not o),
                    "is_same_size answers the opposite"),
+    "layout": Plant("aten.mm.default", "layout", _after(lambda o, a, k: o.to_sparse()), "mm's output is sparse"),
+    "alias_outputs": Plant("aten.var_mean.correction", "alias", _second_output_views_first,
+                           "var_mean's mean is a view of its var (the outputs share storage)"),
     "missing_error": Plant("aten.mm.default", "missing_error", _mm_fake_accepts_inner_mismatch,
                            "mm accepts operands whose inner dims differ"),
     "spurious_error": Plant("aten.mm.default", "spurious_error", _mm_raises_on_empty,
@@ -127,8 +168,10 @@ PLANTS: dict[str, Plant] = {
         _after(lambda o, a, k: o if a[0].is_contiguous() else o.t().contiguous().t()),
         "mm's output is column-major, only when self is not contiguous"),
     "dtype_float16": Plant(
-        "aten.add.Tensor", "dtype", _after(lambda o, a, k: o.to(torch.float32) if o.dtype == torch.float16 else o),
-        "add's float16 output comes out float32"),
+        "aten.add.Tensor", "dtype",
+        _after(lambda o, a, k: o.to(torch.float32 if o.dtype == torch.float64 else torch.float64)
+               if _any_float16(a) else o),
+        "add with a float16 operand returns the wrong dtype"),
     "shape_0d": Plant("aten.add.Tensor", "shape", _after(lambda o, a, k: o.unsqueeze(0) if o.dim() == 0 else o),
                       "add of 0-d tensors returns shape [1]"),
     "shape_negative_dim": Plant(
@@ -136,8 +179,9 @@ PLANTS: dict[str, Plant] = {
         _after(lambda o, a, k: o.new_empty((*o.shape, 1)) if _dim_arg(a, k) < 0 else o),
         "cumsum with a negative dim returns a trailing dim of 1"),
     "shape_broadcast": Plant(
-        "aten.add.Tensor", "shape", _after(lambda o, a, k: o.new_empty(a[0].shape) if tuple(a[0].shape) != tuple(o.shape) else o),
-        "add ignores broadcasting: the output takes self's shape"),
+        "aten.add.Tensor", "shape",
+        _after(lambda o, a, k: o.new_empty(a[1].shape) if _broadcasts(a) else o),
+        "add gets broadcasting wrong: when the operands' shapes differ, the output takes other's shape"),
 }
 
 
@@ -171,13 +215,31 @@ def install(name: str) -> Callable[[], None]:
     return undo
 
 
-def run_script(script: str | Path, plant: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run a repro script in a fresh interpreter, with ``plant`` installed first (or none)."""
-    if plant is None:
-        cmd = [sys.executable, str(script)]
-    else:
-        code = (f"import sys, runpy; sys.path.insert(0, {str(HERE)!r}); import plants; "
-                f"plants.install({plant!r}); sys.argv = [{str(script)!r}]; "
-                f"runpy.run_path({str(script)!r}, run_name='__main__')")
-        cmd = [sys.executable, "-c", code]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+def run_script(script: str | Path, plant: str | None = None, *, custom_ops: bool = False,
+               timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run a repro script in a fresh interpreter (``sys.executable``).
+
+    With ``plant``, the script first runs once with nothing planted (its exit code is
+    printed as ``CLEAN-EXIT <code>``), then with the plant installed, uncaught: the
+    process's exit code is the script's under the plant. One interpreter for both
+    saves a torch import per check. ``custom_ops``: import this module first (it
+    defines CUSTOM_OP), then run the script once.
+    """
+    if plant is None and not custom_ops:
+        return subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=timeout)
+    lines = ["import sys, runpy", f"sys.path.insert(0, {str(HERE)!r})", "import plants",
+             f"sys.argv = [{str(script)!r}]"]
+    if plant is not None:
+        lines += ["try:", f"    runpy.run_path({str(script)!r}, run_name='__main__')", "    clean = 0",
+                  "except SystemExit as exc:", "    clean = exc.code", "print('CLEAN-EXIT', clean, flush=True)",
+                  f"plants.install({plant!r})"]
+    lines.append(f"runpy.run_path({str(script)!r}, run_name='__main__')")
+    return subprocess.run([sys.executable, "-c", "\n".join(lines)], capture_output=True, text=True, timeout=timeout)
+
+
+def clean_exit(result: subprocess.CompletedProcess) -> int | None:
+    """The exit code of the unplanted run inside ``run_script(..., plant)``."""
+    for line in result.stdout.splitlines():
+        if line.startswith("CLEAN-EXIT "):
+            return int(line.split()[1])
+    return None

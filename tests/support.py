@@ -1,0 +1,98 @@
+"""Helpers shared by the harness's own tests (not a test module)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crossref import catalog
+from crossref.check import Checker, DeviceCheck
+from crossref.execute import ErrorInfo, Outcome, TensorMeta, Value
+from crossref.opcall import OpCall
+from strategies.calls import op_calls
+
+
+# DESIGN.md section 4: the columns and summary entries a run promises at least.
+DESIGN_FINDING_COLUMNS = {"signature", "op", "category", "severity", "field", "real", "fake", "device", "dtypes",
+                          "count", "example", "repro"}
+DESIGN_RESULT_COLUMNS = {"status", "op", "device", "dtypes", "category"}
+DESIGN_SUMMARY_KEYS = {"torch_version", "git_revision", "harness_version", "devices", "seed", "ops_selected",
+                       "counts_by_status", "findings_by_category", "cache", "wall_seconds"}
+
+def quick(max_examples: int):
+    """Deterministic Hypothesis settings for tests that *measure* a strategy or sweep an op:
+    the same examples every run, no database, no deadline."""
+    return settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
+                    suppress_health_check=list(HealthCheck), print_blob=False)
+
+
+def draw_many(strategy: st.SearchStrategy, n: int) -> list[Any]:
+    """``n`` examples of ``strategy``, drawn the way a test would see them."""
+    out: list[Any] = []
+
+    @quick(n)
+    @given(strategy)
+    def collect(value):
+        out.append(value)
+
+    collect()
+    return out
+
+
+def sweep(op: str, n: int, checker: Checker | None = None) -> list[tuple[OpCall, list[DeviceCheck]]]:
+    """Run ``n`` drawn calls of ``op`` through a Checker, exactly as suites/test_ops.py
+    does, but collecting every check instead of failing on the first finding."""
+    entry = catalog.entry(op)
+    checker = checker or Checker()
+    seen: list[tuple[OpCall, list[DeviceCheck]]] = []
+
+    @quick(n)
+    @given(st.data())
+    def run(data):
+        call = data.draw(op_calls(entry), label="call")
+        seen.append((call, checker.run(call, entry.tags)))
+
+    run()
+    return seen
+
+
+def findings(seen, category: str | None = None) -> list[tuple[OpCall, Any]]:
+    """(call, finding) pairs of a sweep, optionally of one category."""
+    return [(call, f) for call, checks in seen for ch in checks for f in ch.findings
+            if category is None or f.category == category]
+
+
+# ----------------------------------------------------------------- hand-built outcomes
+
+BASE = TensorMeta(shape=(2, 3), dtype="float32", device="cpu", layout="strided", stride=(3, 1),
+                  storage_offset=0, requires_grad=False, is_conj=False, is_neg=False, aliases=(),
+                  is_input=None, storage_group=0)
+INPUT = TensorMeta(shape=(2, 3), dtype="float32", device="cpu", layout="strided", stride=(3, 1),
+                   storage_offset=0, requires_grad=False, is_conj=False, is_neg=False, aliases=(0,),
+                   is_input=0, storage_group=None)
+
+
+def meta(**changes) -> TensorMeta:
+    return replace(BASE, **changes)
+
+
+def outcome(side: str = "real", outputs=(BASE,), *, structure: str | None = None, inputs_after=(INPUT,),
+            error: ErrorInfo | None = None, device: str = "cpu") -> Outcome:
+    if error is not None:
+        return Outcome(side, device, "", (), (), error, 0.0)
+    if structure is None:
+        structure = "T" if len(outputs) == 1 else "(" + ",".join(
+            "T" if isinstance(o, TensorMeta) else "v" for o in outputs) + ")"
+    return Outcome(side, device, structure, tuple(outputs), tuple(inputs_after), None, 0.0)
+
+
+def error(type_: str = "RuntimeError", message: str = "boom", *, limitation: bool = False,
+          phase: str = "call") -> ErrorInfo:
+    return ErrorInfo(type_, message, phase, limitation)
+
+
+def value(v: Any) -> Value:
+    return Value(type(v).__name__, repr(v))

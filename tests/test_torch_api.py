@@ -1,0 +1,108 @@
+"""Every wrapper in crossref/_torch.py works against the installed torch."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import torch
+
+from crossref import _torch
+
+
+def test_declared_limitations_are_exception_types():
+    assert _torch.DECLARED_LIMITATIONS
+    for cls in _torch.DECLARED_LIMITATIONS:
+        assert isinstance(cls, type) and issubclass(cls, BaseException)
+    names = {c.__name__ for c in _torch.DECLARED_LIMITATIONS}
+    assert {"DynamicOutputShapeException", "DataDependentOutputException", "UnsupportedOperatorException"} <= names
+
+
+def test_nonzero_raises_a_declared_limitation():
+    mode = _torch.new_fake_mode()
+    x = mode.from_tensor(torch.ones(3))
+    with pytest.raises(_torch.DECLARED_LIMITATIONS):
+        with mode:
+            torch.ops.aten.nonzero.default(x)
+
+
+def test_new_fake_mode_is_fresh_and_strict():
+    a, b = _torch.new_fake_mode(), _torch.new_fake_mode()
+    assert isinstance(a, _torch.FakeTensorMode) and a is not b
+    fake = a.from_tensor(torch.ones(2, 3))
+    assert isinstance(fake, torch._subclasses.fake_tensor.FakeTensor) and tuple(fake.shape) == (2, 3)
+    real = torch.ones(2, 3)
+    with pytest.raises(Exception, match="Please convert all Tensors to FakeTensors"):
+        with a:
+            torch.ops.aten.add.Tensor(fake, real)
+
+
+def test_fake_cache_info_and_clear():
+    _torch.clear_fake_cache()
+    info = _torch.fake_cache_info()
+    assert set(info) >= {"hits", "misses", "bypasses", "size"}
+    assert info["size"] == 0 and isinstance(info["bypasses"], dict)
+    mode = _torch.new_fake_mode()
+    x = mode.from_tensor(torch.ones(4, 4))
+    with mode:
+        torch.ops.aten.mm.default(x, x)
+        torch.ops.aten.mm.default(x, x)
+    after = _torch.fake_cache_info()
+    assert after["hits"] + after["misses"] + sum(after["bypasses"].values()) > 0
+    _torch.clear_fake_cache()
+    assert _torch.fake_cache_info()["size"] == 0
+
+
+def test_quiet_fake_logging_silences_only_inside_the_block(caplog):
+    logger = logging.getLogger(_torch._FAKE_LOGGER)
+    with caplog.at_level(logging.ERROR, logger=_torch._FAKE_LOGGER):
+        with _torch.quiet_fake_logging():
+            logger.error("inside")
+        logger.error("outside")
+    messages = [r.getMessage() for r in caplog.records if r.name == _torch._FAKE_LOGGER]
+    assert messages == ["outside"]
+
+
+def test_storage_key_identifies_storages_real_and_fake():
+    base = torch.arange(6.0)
+    view = base[1:].view(5)
+    other = base.clone()
+    assert _torch.storage_key(base) == _torch.storage_key(view)
+    assert _torch.storage_key(base) != _torch.storage_key(other)
+    assert hash(_torch.storage_key(base)) == hash(_torch.storage_key(view))
+    assert _torch.storage_key(torch.ones(2, 2).to_sparse()) is None
+    mode = _torch.new_fake_mode()
+    fb, fv = mode.from_tensor(base), mode.from_tensor(view)
+    assert _torch.storage_key(fb) == _torch.storage_key(fv)  # aliasing survives conversion
+    assert _torch.storage_key(fb) != _torch.storage_key(mode.from_tensor(other))
+
+
+def test_neg_view():
+    t = torch.tensor([1.0, -2.0])
+    n = _torch.neg_view(t)
+    assert n.is_neg() and not t.is_neg()
+    assert torch.equal(n.resolve_neg(), -t)
+    assert n.untyped_storage().data_ptr() == t.untyped_storage().data_ptr()
+
+
+def test_all_aten_schemas():
+    schemas = _torch.all_aten_schemas()
+    assert len(schemas) > 1000
+    assert all(s.name.startswith("aten::") for s in schemas)
+    assert any(s.name == "aten::add" and s.overload_name == "Tensor" for s in schemas)
+
+
+def test_dispatcher_op_names():
+    names = _torch.dispatcher_op_names()
+    assert isinstance(names, frozenset)
+    assert "aten::add.Tensor" in names and "aten::mm" in names
+
+
+@pytest.mark.parametrize("name, key, expected", [
+    ("aten::mm", "CPU", True),
+    ("aten::mm", "Meta", True),
+    ("aten::add.Tensor", "CPU", True),
+    ("aten::no_such_op", "CPU", False),
+])
+def test_has_kernel(name, key, expected):
+    assert _torch.has_kernel(name, key) is expected
