@@ -327,6 +327,24 @@ def _close_names(pattern: str, catalog: tuple[OpEntry, ...], limit: int = 5) -> 
     return [name for _, name in ranked[:limit]]
 
 
+@functools.cache
+def functional_sibling(out_entry: OpEntry) -> OpEntry | None:
+    """The functional overload an out= overload writes the result of: same packet, the
+    same arguments but the out ones (``aten.add.out`` -> ``aten.add.Tensor``)."""
+    if out_entry.kind != "out":
+        return None
+    def signature_of(args) -> list[tuple[str, str]]:
+        return [(a.name, str(a.real_type)) for a in args]
+
+    want = signature_of(a for a in out_entry.schema.arguments
+                        if not (a.kwarg_only and a.alias_info is not None and a.alias_info.is_write))
+    for e in load_catalog():
+        if e.packet == out_entry.packet and e.kind in ("functional", "view") and \
+                signature_of(e.schema.arguments) == want:
+            return e
+    return None
+
+
 def entry(name: str) -> OpEntry:
     for e in load_catalog():
         if e.name == name:

@@ -31,6 +31,14 @@ class IsolationOptions:
 
 
 def _serve(conn, progress, checker_kwargs: dict) -> None:  # pragma: no cover - runs in the child
+    import os
+
+    # The kernels' C++ warnings (TORCH_WARN: "An output with one or more elements was
+    # resized...") are printed straight to fd 2, thousands of times a sweep; a crash is
+    # reported from the exit status, so the child's stderr goes nowhere.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
     checker = Checker(recorder=None, **checker_kwargs)
 
     def report(device_index: int, phase: str) -> None:

@@ -21,7 +21,7 @@ from typing import Any, Callable
 import torch
 from hypothesis import strategies as st
 
-from crossref.catalog import OpEntry
+from crossref.catalog import OpEntry, functional_sibling
 from crossref.opcall import (
     ALL_DTYPES,
     COMPLEX_DTYPES,
@@ -248,7 +248,7 @@ def _arg_value(ctx: Ctx, a) -> Any:
     name = a.name
     optional = t.startswith("Optional[")
     inner = t[len("Optional["):-1] if optional else t
-    has_default = a.default_value is not None or optional
+    has_default = a.has_default_value()  # an optional without a default must still be passed
     if inner == "Generator":
         return None
     if has_default and ctx.draw(ints(0, 2)) == 0:
@@ -320,23 +320,64 @@ def _arg_value(ctx: Ctx, a) -> Any:
     raise ValueError(f"{ctx.entry.name}: unmapped argument type {t} for {name}")
 
 
-def _out_arg(ctx: Ctx, a) -> Any:
-    """An out= tensor: empty (resized by the kernel), matching, or wrongly shaped."""
-    t = _real(a)
-    if t == "List[Tensor]":
-        return [_out_arg_one(ctx) for _ in range(ctx.draw(ints(1, 3)))]
-    return _out_arg_one(ctx)
+_OUT_LAYOUTS = tuple(x for x in LAYOUTS if x not in ("expanded", "overlapping", "aliased"))
 
 
-def _out_arg_one(ctx: Ctx) -> TensorSpec:
-    dtype = ctx.dtype if ctx.draw(ints(0, 5)) else ctx.draw(dtypes())
-    how = ctx.draw(ints(0, 3))
-    if how == 0:
+def _out_arg(ctx: Ctx, a, expected: list[tuple[tuple[int, ...], torch.dtype]] | None, index: int) -> Any:
+    """An out= tensor (or list): what the functional overload returns (empty, to be
+    resized, or at the right size with any layout), and in a share of examples a
+    wrong dtype or shape, to test that fake mode rejects what the kernel rejects.
+    ``expected``: the functional sibling's outputs on meta, when it could be run."""
+    if _real(a) == "List[Tensor]":
+        if expected is not None:
+            return [_out_arg_one(ctx, e) for e in expected]
+        return [_out_arg_one(ctx, None) for _ in range(ctx.draw(ints(1, 3)))]
+    return _out_arg_one(ctx, expected[index] if expected is not None and index < len(expected) else None)
+
+
+def _out_arg_one(ctx: Ctx, expected: tuple[tuple[int, ...], torch.dtype] | None) -> TensorSpec:
+    shape, dtype = expected if expected is not None else (ctx.shape, ctx.dtype)
+    how = ctx.draw(ints(0, 9))  # shrinks towards 0: the exact, empty out
+    if how >= 9:
+        dtype = ctx.draw(dtypes())
+    if how == 8:
+        return ctx.tensor(dtype=dtype, requires_grad=False, layouts=_OUT_LAYOUTS)
+    if how < 4:
         return ctx.tensor(shape=(0,), dtype=dtype, layouts=("contiguous",), requires_grad=False)
-    if how == 1:
-        return ctx.tensor(dtype=dtype, requires_grad=False, layouts=tuple(x for x in LAYOUTS if x not in ("expanded", "overlapping", "aliased")))
-    return ctx.tensor(shape=ctx.shape, dtype=dtype, requires_grad=False,
-                      layouts=tuple(x for x in LAYOUTS if x not in ("expanded", "overlapping")))
+    return ctx.tensor(shape=shape, dtype=dtype, requires_grad=False, layouts=_OUT_LAYOUTS)
+
+
+def _meta_value(value: Any, storages) -> Any:
+    if isinstance(value, TensorSpec):
+        return torch.empty_strided(value.size, value.stride, dtype=storages[value.storage].dtype, device="meta")
+    if isinstance(value, list):
+        return [_meta_value(v, storages) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_meta_value(v, storages) for v in value)
+    if value is DEVICE:
+        return torch.device("meta")
+    return value
+
+
+def _expected_outputs(ctx: Ctx) -> list[tuple[tuple[int, ...], torch.dtype]] | None:
+    """Shapes and dtypes the out= overload should produce: its functional sibling run
+    on meta tensors with the arguments drawn so far (None when it cannot be run)."""
+    sibling = functional_sibling(ctx.entry)
+    if sibling is None:
+        return None
+    kwargs = {}
+    for a in sibling.schema.arguments:
+        value = ctx.values.get(a.name, NO_VALUE)
+        if value is not NO_VALUE:
+            kwargs[a.name] = _meta_value(value, ctx.builder.storages)
+    try:
+        out = sibling.op(**kwargs)
+    except Exception:  # noqa: BLE001 - an invalid call has no expected output
+        return None
+    leaves = out if isinstance(out, (tuple, list)) else (out,)
+    if not all(isinstance(t, torch.Tensor) for t in leaves):
+        return None
+    return [(tuple(t.shape), t.dtype) for t in leaves]
 
 
 @st.composite
@@ -380,11 +421,16 @@ def op_calls(draw, entry: OpEntry, *, raw_probability: float = 0.1, builder: Cal
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
     positional_gap = False
+    expected: list | None | object = NO_VALUE
+    out_index = 0
     for a in entry.schema.arguments:
         if a.name in ctx.values:
             value = ctx.values[a.name]
         elif _is_out(a):
-            value = _out_arg(ctx, a)
+            if expected is NO_VALUE:
+                expected = _expected_outputs(ctx) if ctx.refined else None
+            value = _out_arg(ctx, a, expected, out_index)
+            out_index += 1
         else:
             value = _arg_value(ctx, a)
         ctx.values[a.name] = value

@@ -35,3 +35,10 @@ def refiner_for(entry: OpEntry) -> Refiner | None:
 
 
 from . import basic  # noqa: E402,F401  (registers)
+from . import reductions  # noqa: E402,F401
+from . import sorting  # noqa: E402,F401
+from . import views  # noqa: E402,F401
+from . import joins  # noqa: E402,F401
+from . import indexing  # noqa: E402,F401
+from . import factories  # noqa: E402,F401
+from . import nn  # noqa: E402,F401

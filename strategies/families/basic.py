@@ -9,9 +9,15 @@ from . import register
 
 @register(family="pointwise")
 def pointwise(ctx) -> dict:
-    """self drawn freely; the other tensor operands broadcast against it."""
-    ctx.main = ctx.tensor()
-    return {ctx.entry.schema.arguments[0].name: ctx.main}
+    """self drawn freely (writable and grad-free for in-place and out= variants); the
+    other tensor operands broadcast against it. A ``condition`` (where) is boolean."""
+    import torch
+
+    from ._common import main
+
+    first = ctx.entry.schema.arguments[0].name
+    main(ctx, dtype=torch.bool if first == "condition" else None)
+    return {first: ctx.main}
 
 
 @register("mm", "bmm", "addmm", "baddbmm", "addbmm", "matmul", "mv", "addmv", "dot", "vdot", "outer", "ger", "addr")
