@@ -27,7 +27,7 @@ _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_
 _PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
 _COMMON = dict(deadline=None, suppress_health_check=_HEALTH, phases=_PHASES, print_blob=True)
 settings.register_profile("dev", max_examples=20, **_COMMON)
-settings.register_profile("ci", max_examples=12, derandomize=True, database=None, **_COMMON)
+settings.register_profile("ci", max_examples=25, derandomize=True, database=None, **_COMMON)
 settings.register_profile("nightly", max_examples=300, **_COMMON)
 settings.load_profile(os.environ.get("CROSSREF_PROFILE", "dev"))
 

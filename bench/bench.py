@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 
 from crossref import _torch, catalog  # noqa: E402
 from crossref.check import Checker  # noqa: E402
+from crossref.isolate import Isolated, IsolationOptions  # noqa: E402
 from crossref.opcall import materialize  # noqa: E402
 from crossref.record import Recorder  # noqa: E402
 from strategies.calls import op_calls  # noqa: E402
@@ -76,29 +77,46 @@ def bare(calls) -> float:
     return time.perf_counter() - start
 
 
+def harness(entries, examples: int, **checker_kwargs) -> tuple[float, list]:
+    """Wall time of the harness (generation, checks, recording) over ``entries``."""
+    calls: list = []
+    with tempfile.TemporaryDirectory() as tmp:
+        checker = Checker(recorder=Recorder(tmp, "bench"), **checker_kwargs)
+        start = time.perf_counter()
+        for e in entries:
+            _sweep(e, checker, calls, examples)
+        seconds = time.perf_counter() - start
+        checker.recorder.close()
+        if checker.isolated is not None:
+            checker.isolated.close()
+    return seconds, calls
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--ops", default=",".join(DEFAULT_OPS), help="comma-separated globs (default: 30 common ops)")
     p.add_argument("--examples", type=int, default=40, help="Hypothesis examples per op (default 40)")
     a = p.parse_args()
     entries = [e for e in catalog.select(a.ops.split(",")) if not e.skip]
-    calls = []
-    # Warm up imports and kernels so neither side pays first-call costs.
+    # Warm up imports and kernels so no configuration pays first-call costs.
     Checker().run(_warm_call(), frozenset())
-    with tempfile.TemporaryDirectory() as tmp:
-        checker = Checker(recorder=Recorder(tmp, "bench"))
-        start = time.perf_counter()
-        for e in entries:
-            _sweep(e, checker, calls, a.examples)
-        harness = time.perf_counter() - start
-        checker.recorder.close()
+    forward, calls = harness(entries, a.examples, checks=("forward",))
+    default, _ = harness(entries, a.examples)
+    isolated_kwargs = {"devices": ("cpu",), "checks": ("forward", "cache")}
+    isolated, _ = harness(entries, a.examples, isolated=Isolated(isolated_kwargs, IsolationOptions()))
     bare_s = bare(calls)
     n = len(calls)
-    print(f"ops: {len(entries)}  checks: {n}")
-    print(f"harness: {harness:.2f} s  ->  {n / harness:.1f} checks/s")
-    print(f"bare real+fake of the same calls: {bare_s:.2f} s  ->  {n / bare_s:.1f} calls/s")
-    print(f"efficiency ratio (harness / bare): {harness / bare_s:.2f}")
-    print(f"harness overhead per check: {(harness - bare_s) / n * 1000:.2f} ms")
+    print(f"ops: {len(entries)}  checks: {n} (same calls in every configuration: derandomized)")
+    print(f"{'configuration':44} {'wall s':>8} {'checks/s':>9} {'ratio to bare':>14}")
+    for label, sec in (("bare: real + fake, no harness", bare_s),
+                       ("harness, forward check only", forward),
+                       ("harness, forward + cache (default)", default),
+                       ("harness, forward + cache, crash-isolated", isolated)):
+        print(f"{label:44} {sec:8.2f} {n / sec:9.1f} {sec / bare_s:14.2f}")
+    print(f"efficiency ratio (harness forward / bare): {forward / bare_s:.2f}; "
+          f"harness overhead per check: {(forward - bare_s) / n * 1000:.2f} ms")
+    print(f"cache checks cost: +{(default - forward) / forward:.0%} over the forward check; "
+          f"crash isolation: +{(isolated - default) / default:.0%}")
     return 0
 
 

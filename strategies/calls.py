@@ -165,7 +165,8 @@ def _tensor_arg(ctx: Ctx, a) -> Any:
         size = ctx.shape[dim] if isinstance(dim, int) and ctx.rank and -ctx.rank <= dim < ctx.rank else (min(ctx.shape) if ctx.shape else 1)
         shape = ctx.draw(shapes(max_dims=max(ctx.rank, 1), max_numel=16))
         if isinstance(dim, int) and ctx.rank and ctx.draw(BOOLS):
-            shape = tuple(min(s, t) for s, t in zip(ctx.shape, ctx.shape))  # gather/scatter-like
+            # gather/scatter-like: as many dims as self, each no larger than self's
+            shape = tuple(min(s, t) for s, t in zip(shape + (1,) * ctx.rank, ctx.shape))
         return ctx.tensor(shape=shape, dtype=torch.int64, value_range=(0, max(size, 1)), layouts=("contiguous", "permuted", "sliced", "offset"))
     if name == "mask":
         return ctx.tensor(shape=ctx.broadcastable(), dtype=torch.bool)

@@ -189,13 +189,16 @@ PLANTS: dict[str, Plant] = {
 def planted(name: str):
     undo = install(name)
     try:
-        yield PLANTS[name]
+        yield PLANTS[name] if name in PLANTS else CACHE_PLANTS[name]
     finally:
         undo()
 
 
 def install(name: str) -> Callable[[], None]:
-    """Break fake mode as ``PLANTS[name]`` says; returns the function that undoes it."""
+    """Break fake mode as ``PLANTS[name]`` (or ``CACHE_PLANTS[name]``) says; returns the
+    function that undoes it."""
+    if name in CACHE_PLANTS:
+        return install_cache(name)
     plant = PLANTS[name]
     _, packet, overload = plant.op.split(".", 2)
     target = getattr(getattr(aten, packet), overload)
@@ -243,3 +246,237 @@ def clean_exit(result: subprocess.CompletedProcess) -> int | None:
         if line.startswith("CLEAN-EXIT "):
             return int(line.split()[1])
     return None
+
+
+# ----------------------------------------------------------------- dispatch-cache plants
+#
+# Cache plants break FakeTensorMode's dispatch cache instead of an op's fake kernel.
+# They are kept apart from PLANTS (whose tests sweep every entry) and installed by the
+# same ``install(name)``, so ``run_script(script, name)`` works for them too.
+#
+# "hit" plants: a cache HIT of one overload synthesizes a wrong output (the miss that
+# fills the entry, and every uncached call, stay right); visible per call.
+# "key" plants: the cache key leaves out one piece of an input's metadata, so two
+# tensors differing only there share an entry; visible only across calls (stateful).
+
+import dataclasses  # noqa: E402
+
+from torch._subclasses import fake_tensor as _fake_tensor  # noqa: E402
+
+
+@dataclass(frozen=True)
+class CachePlant:
+    kind: str  # "hit" | "key"
+    op: str | None  # the overload a hit plant breaks (None: a key plant breaks every op's key)
+    field: str  # the output field a finding must name (as in "repeat:out[0].stride")
+    doc: str
+
+
+def _column_major(shape) -> tuple[int, ...]:
+    stride, acc = [], 1
+    for s in shape:
+        stride.append(acc)
+        acc *= max(int(s), 1)
+    return tuple(stride)
+
+
+def _with_metadata(entry, change):
+    """A copy of a _DispatchCacheValidEntry whose first output's metadata is changed."""
+    info = entry.output_infos[0]
+    if info.metadata is None:
+        return entry
+    meta = dataclasses.replace(info.metadata)
+    change(meta)
+    infos = (dataclasses.replace(info, metadata=meta),) + tuple(entry.output_infos[1:])
+    return dataclasses.replace(entry, output_infos=infos)
+
+
+def _hit_stride(mode, original, state, entry, key, func, args):
+    def change(m):
+        m.stride = _column_major(m.shape)
+        m.memory_format = None
+
+    return original(mode, state, _with_metadata(entry, change), key, func, args)
+
+
+def _hit_storage_offset(mode, original, state, entry, key, func, args):
+    info = entry.output_infos[0]
+    base = args[info.view_idx] if info.view_idx is not None else None
+    if base is None or info.metadata is None:
+        return original(mode, state, entry, key, func, args)
+    m = info.metadata
+    numel = 1 if all(int(s) for s in m.shape) else 0
+    extent = 1 + sum((int(s) - 1) * int(st) for s, st in zip(m.shape, m.stride)) if numel else 0
+    room = base.untyped_storage().nbytes() // base.element_size()
+
+    def change(meta):  # one element later if it still fits in the base's storage, else one earlier
+        meta.storage_offset = m.storage_offset + 1 if m.storage_offset + 1 + extent <= room else m.storage_offset - 1
+
+    if m.storage_offset + 1 + extent > room and m.storage_offset == 0:
+        return original(mode, state, entry, key, func, args)
+    return original(mode, state, _with_metadata(entry, change), key, func, args)
+
+
+def _hit_conj(mode, original, state, entry, key, func, args):
+    def change(m):
+        if m.dtype.is_complex:
+            m.is_conj = not m.is_conj
+
+    return original(mode, state, _with_metadata(entry, change), key, func, args)
+
+
+def _hit_view_base(mode, original, state, entry, key, func, args):
+    """The view is synthesized over a fresh storage of the same size, not its input's."""
+    info = entry.output_infos[0]
+    if info.view_idx is None:
+        return original(mode, state, entry, key, func, args)
+    base = args[info.view_idx]
+    with _fake_tensor.in_kernel_invocation_manager(mode):
+        other = torch.empty(base.untyped_storage().nbytes(), dtype=torch.uint8, device="meta")
+    args = list(args)
+    args[info.view_idx] = _fake_tensor.FakeTensor(mode, other, base.device)
+    return original(mode, state, entry, key, func, tuple(args))
+
+
+def _hit_inplace_other(mode, original, state, entry, key, func, args):
+    """An in-place hit returns another tensor argument instead of the one it mutated."""
+    info = entry.output_infos[0]
+    others = [i for i, a in enumerate(args) if isinstance(a, torch.Tensor) and i != info.inplace_idx]
+    if info.inplace_idx is None or not others:
+        return original(mode, state, entry, key, func, args)
+    entry = dataclasses.replace(entry, output_infos=(dataclasses.replace(info, inplace_idx=others[0]),))
+    return original(mode, state, entry, key, func, args)
+
+
+_HIT_BEHAVIOURS = {
+    "hit_stride": _hit_stride,
+    "hit_storage_offset": _hit_storage_offset,
+    "hit_conj": _hit_conj,
+    "hit_view_base": _hit_view_base,
+    "hit_inplace_other": _hit_inplace_other,
+}
+
+
+def _blank_stride(m):
+    m.stride = ()
+    m.memory_format = None
+
+
+def _blank_offset(m):
+    m.storage_offset = 0
+
+
+def _blank_conj(m):
+    m.is_conj = False
+
+
+def _blank_neg(m):
+    m.is_neg = False
+
+
+def _blank_requires_grad(m):
+    m.requires_grad = False
+
+
+_KEY_BLANKS = {
+    "key_stride": _blank_stride,
+    "key_storage_offset": _blank_offset,
+    "key_conj": _blank_conj,
+    "key_neg": _blank_neg,
+    "key_requires_grad": _blank_requires_grad,
+}
+
+CACHE_PLANTS: dict[str, CachePlant] = {
+    "hit_stride": CachePlant("hit", "aten.mm.default", "out[0].stride",
+                             "a cache hit of mm synthesizes a column-major output"),
+    "hit_storage_offset": CachePlant("hit", "aten.select.int", "out[0].storage_offset",
+                                     "a cache hit of select places the view one element off in its base"),
+    "hit_conj": CachePlant("hit", "aten.clone.default", "out[0].is_conj",
+                           "a cache hit of clone flips the conj bit of a complex output"),
+    "hit_view_base": CachePlant("hit", "aten.t.default", "out[0].aliases",
+                                "a cache hit of t synthesizes the view over a fresh storage, not its input's"),
+    "hit_inplace_other": CachePlant("hit", "aten.add_.Tensor", "out[0].is_input",
+                                    "a cache hit of add_ returns `other` instead of the mutated self"),
+    "key_stride": CachePlant("key", None, "stride",
+                             "the cache key ignores strides (and the memory format derived from them)"),
+    "key_storage_offset": CachePlant("key", None, "storage_offset", "the cache key ignores the storage offset"),
+    "key_conj": CachePlant("key", None, "is_conj", "the cache key ignores the conj bit"),
+    "key_neg": CachePlant("key", None, "is_neg", "the cache key ignores the neg bit"),
+    "key_requires_grad": CachePlant("key", None, "requires_grad", "the cache key ignores requires_grad"),
+}
+
+
+def _overload(op: str):
+    namespace, packet, overload = op.split(".", 2)
+    return getattr(getattr(getattr(torch.ops, namespace), packet), overload)
+
+
+def _install_hit(name: str) -> Callable[[], None]:
+    target = _overload(CACHE_PLANTS[name].op)
+    behaviour = _HIT_BEHAVIOURS[name]
+    original_output = FakeTensorMode._output_from_cache_entry
+    original_info = FakeTensorMode._get_output_info_for_cache_entry
+    making = [0]  # > 0 while a miss makes its entry (it synthesizes a trial output too)
+
+    def output_info(self, *args, **kwargs):
+        making[0] += 1
+        try:
+            return original_info(self, *args, **kwargs)
+        finally:
+            making[0] -= 1
+
+    def output_from_cache_entry(self, state, entry, key, func, args):
+        if func is target and not making[0]:
+            return behaviour(self, original_output, state, entry, key, func, args)
+        return original_output(self, state, entry, key, func, args)
+
+    FakeTensorMode._get_output_info_for_cache_entry = output_info
+    FakeTensorMode._output_from_cache_entry = output_from_cache_entry
+
+    def undo() -> None:
+        FakeTensorMode._get_output_info_for_cache_entry = original_info
+        FakeTensorMode._output_from_cache_entry = original_output
+
+    return undo
+
+
+def _install_key(name: str) -> Callable[[], None]:
+    blank = _KEY_BLANKS[name]
+    original_key = FakeTensorMode._cache_key
+    original_extract = _fake_tensor.extract_tensor_metadata
+    keying = [0]  # > 0 while a key is built (extract_tensor_metadata also describes outputs)
+
+    def cache_key(self, *args, **kwargs):
+        keying[0] += 1
+        try:
+            return original_key(self, *args, **kwargs)
+        finally:
+            keying[0] -= 1
+
+    def extract(t):
+        meta = original_extract(t)
+        if keying[0]:
+            blank(meta)
+        return meta
+
+    FakeTensorMode._cache_key = cache_key
+    _fake_tensor.extract_tensor_metadata = extract
+
+    def undo() -> None:
+        FakeTensorMode._cache_key = original_key
+        _fake_tensor.extract_tensor_metadata = original_extract
+
+    return undo
+
+
+def install_cache(name: str) -> Callable[[], None]:
+    """Break the dispatch cache as ``CACHE_PLANTS[name]`` says; returns the undo. The
+    cache is cleared on both sides, so no entry made under the plant outlives it."""
+    FakeTensorMode.cache_clear()
+    undo = (_install_hit if CACHE_PLANTS[name].kind == "hit" else _install_key)(name)
+
+    def undo_and_clear() -> None:
+        undo()
+        FakeTensorMode.cache_clear()
+
+    return undo_and_clear
