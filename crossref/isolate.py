@@ -27,11 +27,37 @@ PHASES = ("idle", "real", "fake", "fake repeat", "fake uncached")
 @dataclass(frozen=True, slots=True)
 class IsolationOptions:
     timeout: float = 60.0  # seconds one check (all devices) may take
-    start_method: str = "fork"  # "spawn" where CUDA is used: a forked child cannot use CUDA
+    # "fork": the child is a copy of the test process, with everything it registered
+    # (custom ops and their fake kernels, planted bugs) and warm imports; a restart takes
+    # milliseconds. Not once the parent has initialized CUDA: then "spawn".
+    start_method: str = "fork"
+
+
+STARTUP_SECONDS = 120.0
+
+
+class ExecutorError(RuntimeError):
+    """The isolated executor itself failed (not the op under test)."""
+
+
+
+
+
+def _cuda_initialized() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available() and torch.cuda.is_initialized())
 
 
 def _serve(conn, progress, checker_kwargs: dict) -> None:  # pragma: no cover - runs in the child
     import os
+
+    import torch
+
+    # One intra-op thread, as in DataLoader workers: an OpenMP pool the parent started
+    # does not survive fork (a parallel region in the child would wait for threads that
+    # are gone), and pytest -n already gives every core a worker.
+    torch.set_num_threads(1)
 
     # The kernels' C++ warnings (TORCH_WARN: "An output with one or more elements was
     # resized...") are printed straight to fd 2, thousands of times a sweep; a crash is
@@ -40,6 +66,7 @@ def _serve(conn, progress, checker_kwargs: dict) -> None:  # pragma: no cover - 
     os.dup2(devnull, 2)
     os.close(devnull)
     checker = Checker(recorder=None, **checker_kwargs)
+    conn.send("ready")
 
     def report(device_index: int, phase: str) -> None:
         progress.value = device_index * len(PHASES) + PHASES.index(phase)
@@ -64,15 +91,18 @@ class Isolated:
         self.checker_kwargs = checker_kwargs
         self.devices = tuple(checker_kwargs.get("devices", ("cpu",)))
         self.options = options
-        self.ctx = mp.get_context(options.start_method)
+        method = options.start_method
+        if method == "fork" and _cuda_initialized():
+            method = "spawn"  # a forked child cannot use CUDA once the parent has
+        self.ctx = mp.get_context(method)
         self.proc = None
         self.conn = None
         self.progress = None
         self.restarts = 0
 
     def _start(self) -> None:
-        if self.options.start_method == "fork":
-            # Import fake mode's lazy dependencies (torch._dynamo: seconds) here, once,
+        if self.ctx.get_start_method() == "fork":
+            # Import fake mode's lazy dependencies (torch._dynamo: seconds) once, here,
             # so that every forked child starts warm.
             from . import _torch
 
@@ -84,6 +114,15 @@ class Isolated:
         self.proc.start()
         child.close()
         self.conn = parent
+        # A child that cannot even start is the harness's problem, not an op's crash.
+        try:
+            ready = parent.poll(STARTUP_SECONDS) and parent.recv() == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            code = self._kill()
+            raise ExecutorError(f"the crash-isolation child did not start ({_death(code)}); "
+                                "run with --crossref-no-isolate to see why")
 
     def _kill(self) -> int | None:
         """Stop the child (if still alive) and return its exit code."""

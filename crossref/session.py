@@ -183,8 +183,7 @@ class WorkerSession:
 
             self.checker.isolated = Isolated(
                 {"devices": options.devices, "all_strides": options.all_strides, "checks": options.checks},
-                IsolationOptions(timeout=options.timeout,
-                                 start_method="spawn" if "cuda" in options.devices else "fork"))
+                IsolationOptions(timeout=options.timeout))
         self.shrink_seconds = shrink_seconds
         self.baseline = set(load_baseline(options.baseline)) if options.baseline and options.baseline.exists() else set()
         self._shrinking: dict[str, tuple[float, tuple]] = {}  # item -> (shrink start, best call's key)
