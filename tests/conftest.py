@@ -4,12 +4,20 @@ checked, which none of these tests does in-process (test_plugin.py checks that).
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 pytest_plugins = ["pytester"]
+
+# pytester restores sys.modules after each test; pandas' parquet support imports lazily and
+# registers pyarrow extension types once per process, so warm it up before any snapshot.
+_buf = io.BytesIO()
+pd.DataFrame({"a": [1]}).to_parquet(_buf)
+pd.read_parquet(io.BytesIO(_buf.getvalue()))
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent

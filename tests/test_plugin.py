@@ -8,7 +8,6 @@ findings and repro scripts to write.
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
@@ -18,11 +17,7 @@ import pytest
 from crossref import report
 from support import DESIGN_FINDING_COLUMNS, DESIGN_RESULT_COLUMNS, DESIGN_SUMMARY_KEYS
 
-# pytester restores sys.modules after each test; pandas' parquet support imports lazily and
-# registers pyarrow extension types once per process, so warm it up before any snapshot.
-_buf = io.BytesIO()
-pd.DataFrame({"a": [1]}).to_parquet(_buf)
-pd.read_parquet(io.BytesIO(_buf.getvalue()))
+# (tests/conftest.py warms pandas' parquet support up before pytester snapshots modules)
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
