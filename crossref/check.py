@@ -75,7 +75,7 @@ class Checker:
     all_strides: bool = False
     recorder: Recorder | None = None
     checks: tuple[str, ...] = DEFAULT_CHECKS
-    timeout: float = 60.0  # written into crash repros
+    timeout: float = 20.0  # written into crash repros
     isolated: object | None = None  # an isolate.Isolated: compute in a child process
     progress: object | None = None  # callable(device_index, phase), told before each run
     seen: dict[str, int] = field(default_factory=dict)  # signature -> size of the example stored

@@ -26,7 +26,7 @@ PHASES = ("idle", "real", "fake", "fake repeat", "fake uncached")
 
 @dataclass(frozen=True, slots=True)
 class IsolationOptions:
-    timeout: float = 60.0  # seconds one check (all devices) may take
+    timeout: float = 20.0  # seconds one check (all devices) may take
     # "fork": the child is a copy of the test process, with everything it registered
     # (custom ops and their fake kernels, planted bugs) and warm imports; a restart takes
     # milliseconds. Not once the parent has initialized CUDA: then "spawn".

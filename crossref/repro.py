@@ -304,7 +304,7 @@ def _call_code(call: OpCall, names: dict[TensorSpec, str]) -> tuple[str, str, st
 
 
 def render(call: OpCall, *, signature: str, category: str, field: str, device: str,
-           all_strides: bool = False, known: str | None = None, timeout: float = 60.0) -> str:
+           all_strides: bool = False, known: str | None = None, timeout: float = 20.0) -> str:
     """The repro script's source for one finding on one example."""
     names: dict[TensorSpec, str] = {}
     tensors = []

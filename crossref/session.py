@@ -33,7 +33,7 @@ class Options:
     shrink_seconds: float | None = None  # None: the profile's budget
     checks: tuple[str, ...] = DEFAULT_CHECKS
     isolate: bool = True
-    timeout: float = 60.0
+    timeout: float = 20.0
     baseline: Path | None = None
     update_baseline: bool = False
     strict: bool = False
@@ -97,7 +97,7 @@ def parse_options(ops: str | None, devices: str | None, examples: str | int | No
                 raise UsageError(f"--crossref-checks: unknown check {c!r} (choose from {', '.join(CHECKS)})")
         if "forward" not in selected:
             selected = ("forward",) + selected
-    limit = 60.0
+    limit = 20.0
     if timeout is not None:
         try:
             limit = float(timeout)

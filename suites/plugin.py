@@ -26,7 +26,7 @@ def pytest_addoption(parser):
                 help="checks to run: forward (real vs fake), cache (dispatch-cache crosscheck), "
                 "torch-cache (torch's own cache crosscheck on every hit) (default: forward,cache)")
     g.addoption("--crossref-timeout", dest="crossref_timeout", metavar="S", default=None,
-                help="seconds one check may take before it counts as a hang (default 60)")
+                help="seconds one check may take before it counts as a hang (default 20; a check takes milliseconds)")
     g.addoption("--crossref-no-isolate", dest="crossref_no_isolate", action="store_true", default=False,
                 help="run checks in the test process (for pdb) instead of a crash-isolated child")
     g.addoption("--crossref-baseline", dest="crossref_baseline", metavar="FILE", default=None,

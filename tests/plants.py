@@ -338,22 +338,11 @@ def _hit_view_base(mode, original, state, entry, key, func, args):
     return original(mode, state, entry, key, func, tuple(args))
 
 
-def _hit_inplace_other(mode, original, state, entry, key, func, args):
-    """An in-place hit returns another tensor argument instead of the one it mutated."""
-    info = entry.output_infos[0]
-    others = [i for i, a in enumerate(args) if isinstance(a, torch.Tensor) and i != info.inplace_idx]
-    if info.inplace_idx is None or not others:
-        return original(mode, state, entry, key, func, args)
-    entry = dataclasses.replace(entry, output_infos=(dataclasses.replace(info, inplace_idx=others[0]),))
-    return original(mode, state, entry, key, func, args)
-
-
 _HIT_BEHAVIOURS = {
     "hit_stride": _hit_stride,
     "hit_storage_offset": _hit_storage_offset,
     "hit_conj": _hit_conj,
     "hit_view_base": _hit_view_base,
-    "hit_inplace_other": _hit_inplace_other,
 }
 
 
@@ -364,6 +353,11 @@ def _blank_stride(m):
 
 def _blank_offset(m):
     m.storage_offset = 0
+
+
+def _blank_offset_and_size(m):
+    m.storage_offset = 0
+    m.storage_bytes = None
 
 
 def _blank_conj(m):
@@ -381,6 +375,7 @@ def _blank_requires_grad(m):
 _KEY_BLANKS = {
     "key_stride": _blank_stride,
     "key_storage_offset": _blank_offset,
+    "key_storage_offset_and_size": _blank_offset_and_size,
     "key_conj": _blank_conj,
     "key_neg": _blank_neg,
     "key_requires_grad": _blank_requires_grad,
@@ -395,11 +390,11 @@ CACHE_PLANTS: dict[str, CachePlant] = {
                            "a cache hit of clone flips the conj bit of a complex output"),
     "hit_view_base": CachePlant("hit", "aten.t.default", "out[0].aliases",
                                 "a cache hit of t synthesizes the view over a fresh storage, not its input's"),
-    "hit_inplace_other": CachePlant("hit", "aten.add_.Tensor", "out[0].is_input",
-                                    "a cache hit of add_ returns `other` instead of the mutated self"),
     "key_stride": CachePlant("key", None, "stride",
                              "the cache key ignores strides (and the memory format derived from them)"),
     "key_storage_offset": CachePlant("key", None, "storage_offset", "the cache key ignores the storage offset"),
+    "key_storage_offset_and_size": CachePlant(
+        "key", None, "storage_offset", "the cache key ignores the storage offset and the storage's size"),
     "key_conj": CachePlant("key", None, "is_conj", "the cache key ignores the conj bit"),
     "key_neg": CachePlant("key", None, "is_neg", "the cache key ignores the neg bit"),
     "key_requires_grad": CachePlant("key", None, "requires_grad", "the cache key ignores requires_grad"),
