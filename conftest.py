@@ -18,7 +18,16 @@ from hypothesis import HealthCheck, Phase, settings
 from crossref import catalog, report
 from crossref.errors import UsageError
 from crossref import baseline as baselines
-from crossref.session import SHRINK_SECONDS, shard_items, Options, WorkerSession, finish_run_dir, parse_options, run_dir_for
+from crossref.session import (
+    SHRINK_SECONDS,
+    Options,
+    Progress,
+    WorkerSession,
+    finish_run_dir,
+    parse_options,
+    run_dir_for,
+    shard_items,
+)
 
 _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
            HealthCheck.large_base_example, HealthCheck.function_scoped_fixture]
@@ -39,26 +48,6 @@ _ROWS = pytest.StashKey[dict]()
 
 
 _PROGRESS: dict = {}
-
-
-class Progress:
-    """Counts finished test items; prints at most one line a minute."""
-
-    def __init__(self, config, every: float = 60.0) -> None:
-        self.config, self.every = config, every
-        self.done = self.failed = 0
-        self.last = time.time()
-
-    def update(self, report) -> None:
-        self.done += 1
-        self.failed += report.failed
-        now = time.time()
-        if now - self.last >= self.every:
-            self.last = now
-            tr = self.config.pluginmanager.get_plugin("terminalreporter")
-            total = getattr(tr, "_numcollected", 0) if tr else 0
-            if tr is not None:
-                tr.write_line(f"crossref progress: {self.done}/{total} items done, {self.failed} with new findings")
 
 
 _OPTION_NAMES = ("ops", "devices", "examples", "report_dir", "all_strides", "shrink_seconds", "checks", "timeout",

@@ -236,3 +236,23 @@ class WorkerSession:
             self.checker.isolated.close()
         self.recorder.close()
         return dict(self.recorder.rows)
+
+
+class Progress:
+    """Counts finished test items; prints at most one line a minute."""
+
+    def __init__(self, config, every: float = 60.0) -> None:  # config: pytest's (duck-typed)
+        self.config, self.every = config, every
+        self.done = self.failed = 0
+        self.last = time.time()
+
+    def update(self, report) -> None:
+        self.done += 1
+        self.failed += report.failed
+        now = time.time()
+        if now - self.last >= self.every:
+            self.last = now
+            tr = self.config.pluginmanager.get_plugin("terminalreporter")
+            total = getattr(tr, "_numcollected", 0) if tr else 0
+            if tr is not None:
+                tr.write_line(f"crossref progress: {self.done}/{total} items done, {self.failed} with new findings")

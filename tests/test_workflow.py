@@ -205,3 +205,37 @@ def test_a_hanging_kernel_times_out_as_a_crash(run):
     crash = fnd[fnd["category"] == "crash"]
     assert len(crash) and crash["real"].str.contains("hung: no answer within 2 s").all()
     assert "aten.clone.default" in set(pd.read_parquet(report_dir / "results.parquet")["op"])
+
+
+# --------------------------------------------------------------------- progress
+
+
+def test_progress_line_counts_items_and_failures():
+    """The controller's progress line (printed at most once a minute on a terminal)."""
+    from crossref.session import Progress
+
+    lines = []
+
+    class Reporter:
+        _numcollected = 7
+
+        def write_line(self, text):
+            lines.append(text)
+
+    class Config:
+        class pluginmanager:  # noqa: N801 - mimics pytest's attribute
+            @staticmethod
+            def get_plugin(name):
+                return Reporter()
+
+    class Report:
+        def __init__(self, failed):
+            self.failed = failed
+
+    progress = Progress(Config(), every=0.0)
+    for failed in (False, True, False):
+        progress.update(Report(failed))
+    assert lines[-1] == "crossref progress: 3/7 items done, 1 with new findings"
+    quiet = Progress(Config(), every=3600.0)
+    quiet.update(Report(True))
+    assert len(lines) == 3  # nothing more within the minute
