@@ -65,6 +65,9 @@ def _serve(conn, progress, checker_kwargs: dict) -> None:  # pragma: no cover - 
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
+    import faulthandler
+
+    faulthandler.disable()  # pytest's handler writes a dead child's "Fatal Python error" into the run's log
     checker = Checker(recorder=None, **checker_kwargs)
     conn.send("ready")
 
