@@ -62,8 +62,12 @@ def _serve(conn, progress, checker_kwargs: dict) -> None:  # pragma: no cover - 
     # The kernels' C++ warnings (TORCH_WARN: "An output with one or more elements was
     # resized...") are printed straight to fd 2, thousands of times a sweep; a crash is
     # reported from the exit status, so the child's stderr goes nowhere.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
+    # The child also lets go of the test process's stdin/stdout: under pytest-xdist those
+    # are the worker's channel to the controller, and a child still holding them would
+    # hide the worker's death from the controller (it would wait for EOF forever).
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
     os.close(devnull)
     import faulthandler
 
