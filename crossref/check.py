@@ -155,7 +155,7 @@ class Checker:
         for f in check.findings:
             rec.write("finding", {**finding_row(f), "item": item, "phase": phase})
             # Keep one example per signature: the first seen, replaced by smaller ones.
-            if examples and f.signature not in self.seen or size < self.seen[f.signature]:
+            if examples and (f.signature not in self.seen or size < self.seen[f.signature]):
                 self.seen[f.signature] = size
                 self.store_example(call, f, shrunk=False)
 
