@@ -85,6 +85,8 @@ class FakeCacheMachine(RuleBasedStateMachine):
             neg = not neg
         elif kind == "requires_grad" and (dtype in COMPLEX_DTYPES or dtype in FLOAT_DTYPES):
             grad = not grad
+        if kind == "inference":
+            grad = False  # an inference tensor cannot require grad
         numel = max(storage_extent(size, member.stride, offset), 1)
         index = self.builder.add_storage(StorageSpec(dtype, numel, base.fill, base.seed, base.low, base.high, grad))
         if kind == "inference":
