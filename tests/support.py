@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -96,3 +97,11 @@ def error(type_: str = "RuntimeError", message: str = "boom", *, limitation: boo
 
 def value(v: Any) -> Value:
     return Value(type(v).__name__, repr(v))
+
+
+# Whole pytester runs of the repo's own suite (test_plugin.py, test_workflow.py).
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+SUITE = str(REPO / "suites" / "test_ops.py")
+BASE_ARGS = ("--rootdir", str(REPO), "-c", str(REPO / "pyproject.toml"), "-p", "no:cacheprovider",
+             "--hypothesis-seed=0")

@@ -9,21 +9,14 @@ findings and repro scripts to write.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from crossref import report
-from support import DESIGN_FINDING_COLUMNS, DESIGN_RESULT_COLUMNS, DESIGN_SUMMARY_KEYS
+from support import BASE_ARGS, DESIGN_FINDING_COLUMNS, DESIGN_RESULT_COLUMNS, DESIGN_SUMMARY_KEYS, SUITE, TESTS
 
 # (tests/conftest.py warms pandas' parquet support up before pytester snapshots modules)
-
-TESTS = Path(__file__).resolve().parent
-REPO = TESTS.parent
-SUITE = str(REPO / "suites" / "test_ops.py")
-BASE_ARGS = ("--rootdir", str(REPO), "-c", str(REPO / "pyproject.toml"), "-p", "no:cacheprovider",
-             "--hypothesis-seed=0")
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -17,11 +16,7 @@ from crossref import baseline
 from crossref.errors import UsageError
 from crossref.session import parse_shard, shard_items
 
-TESTS = Path(__file__).resolve().parent
-REPO = TESTS.parent
-SUITE = str(REPO / "suites" / "test_ops.py")
-BASE_ARGS = ("--rootdir", str(REPO), "-c", str(REPO / "pyproject.toml"), "-p", "no:cacheprovider",
-             "--hypothesis-seed=0")
+from support import BASE_ARGS, SUITE
 
 # A plugin module that replaces one aten op's CPU kernel in the test process. The
 # crash-isolation child is forked from it, so the child runs the replaced kernel.
