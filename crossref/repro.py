@@ -258,23 +258,6 @@ def _storage_lines(call: OpCall, indent: str, inference: tuple[int, ...] = ()) -
     return lines
 
 
-def _tensor_specs(call: OpCall) -> list[TensorSpec]:
-    order: list[TensorSpec] = []
-
-    def visit(v):
-        if isinstance(v, TensorSpec):
-            order.append(v)
-        elif isinstance(v, (list, tuple)):
-            for x in v:
-                visit(x)
-
-    for a in call.args:
-        visit(a)
-    for _, v in call.kwargs:
-        visit(v)
-    return order
-
-
 def _tensor_lines(call: OpCall, spec: TensorSpec, name: str, indent: str) -> list[str]:
     """Lines that build one tensor argument from its storage, exactly as materialize does."""
     st = call.storages[spec.storage]
@@ -299,7 +282,7 @@ def _call_code(call: OpCall, names: dict[TensorSpec, str]) -> tuple[str, str, st
     """(args, kwargs, inputs) of a call as Python source over the tensors in ``names``."""
     args = "".join(_arg(a, names) + ", " for a in call.args)
     kwargs = ", ".join(f"{k!r}: {_arg(v, names)}" for k, v in call.kwargs)
-    inputs = "[" + ", ".join(names[t] for t in _tensor_specs(call)) + "]"
+    inputs = "[" + ", ".join(names[t] for t in call.tensor_specs()) + "]"
     return args, kwargs, inputs
 
 
@@ -308,7 +291,7 @@ def render(call: OpCall, *, signature: str, category: str, field: str, device: s
     """The repro script's source for one finding on one example."""
     names: dict[TensorSpec, str] = {}
     tensors = []
-    for spec in _tensor_specs(call):
+    for spec in call.tensor_specs():
         if spec not in names:
             names[spec] = f"t{len(names)}"
             tensors += _tensor_lines(call, spec, names[spec], "    ")
@@ -396,7 +379,7 @@ def render_sequence(calls: list[OpCall], inference: list[int], *, signature: str
     tensors: list[str] = []
     steps = []
     for call in calls:
-        for spec in _tensor_specs(call):
+        for spec in call.tensor_specs():
             if spec not in names:
                 names[spec] = f"t{len(names)}"
                 tensors += _tensor_lines(last, spec, names[spec], "")
