@@ -182,23 +182,34 @@ def classify_cache(call: OpCall, real: Outcome, fresh: Outcome, cold: Outcome, r
     """``cache`` findings: a fake result that went through the dispatch cache (the cold
     miss that filled the entry, or the repeat served from it) differs from a fresh
     computation in a mode without the cache. The field says which run and what."""
+    return cache_findings(call, real.device, fresh, (("repeat", "repeat", repeat), ("cold", "cold", cold)),
+                          all_strides=all_strides)
+
+
+def cache_findings(call: OpCall, device: str, reference: Outcome, runs, *, all_strides: bool = False,
+                   traits: tuple[str, ...] | None = None) -> tuple[Finding, ...]:
+    """``cache`` findings of fake ``runs`` — (field prefix, label, outcome) — that differ
+    from ``reference``, the same call in a mode without the cache. ``traits``: fixed
+    traits, or None for the call's traits plus the run's."""
     from .compare import compare
 
     findings: dict[str, Finding] = {}
-    for run, outcome in (("repeat", repeat), ("cold", cold)):
-        mismatches = compare(fresh, outcome, all_strides=all_strides)
-        if fresh.error is not None and outcome.error is None:
-            mismatches = (Mismatch("cache", "error", fresh.error.short(), "returned normally"),)
+    for prefix, label, outcome in runs:
+        mismatches = compare(reference, outcome, all_strides=all_strides)
+        if reference.error is not None and outcome.error is None:
+            mismatches = (Mismatch("cache", "error", reference.error.short(), "returned normally"),)
         for m in mismatches:
-            field = f"{run}:{m.field}"
-            sig = signature(call.op, "cache", field, real.device, "empty" if m.empty else "")
+            field = f"{prefix}:{m.field}"
+            sig = signature(call.op, "cache", field, device, "empty" if m.empty else "")
             if sig in findings:
                 continue
-            traits = set(call.traits()) | {f"cache:{run}"} | ({"empty-output"} if m.empty else set())
+            found = traits
+            if found is None:
+                found = tuple(sorted(set(call.traits()) | {f"cache:{prefix}"} | ({"empty-output"} if m.empty else set())))
             findings[sig] = Finding(
                 signature=sig, op=call.op, category="cache", severity=cache_severity(m),
-                field=field, real=f"uncached: {m.real}", fake=f"{run}: {m.fake}", device=real.device,
-                dtypes=call.dtypes(), traits=tuple(sorted(traits)), known=None,
+                field=field, real=f"uncached: {m.real}", fake=f"{label}: {m.fake}", device=device,
+                dtypes=call.dtypes(), traits=found, known=None,
             )
     return tuple(findings.values())
 

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 import torch
 
 from . import _torch, repro
-from .classify import Finding, cache_severity, signature
-from .compare import compare
+from .classify import Finding, cache_findings
 from .execute import Outcome, run_fake, run_real
 from .opcall import OpCall, StorageSpec, storage_values
 
@@ -48,21 +47,8 @@ class Pool:
         cached = run_fake(call, self.device, self.mode, memo=self.memo)
         real = run_real(call, self.device, memo=self.memo)
         self.last = (reference, cached, real)
-        findings: dict[str, Finding] = {}
-        mismatches = compare(reference, cached, all_strides=self.all_strides)
-        if reference.error is not None and cached.error is None:
-            from .compare import Mismatch
-
-            mismatches = (Mismatch("cache", "error", reference.error.short(), "returned normally"),)
-        for m in mismatches:
-            fld = f"stateful:{m.field}"
-            sig = signature(call.op, "cache", fld, self.device, "empty" if m.empty else "")
-            findings.setdefault(sig, Finding(
-                signature=sig, op=call.op, category="cache", severity=cache_severity(m),
-                field=fld, real=f"uncached: {m.real}", fake=f"cached: {m.fake}", device=self.device,
-                dtypes=call.dtypes(), traits=("cache:stateful", f"steps:{len(self.steps)}"), known=None,
-            ))
-        return tuple(findings.values())
+        return cache_findings(call, self.device, reference, (("stateful", "cached", cached),),
+                              all_strides=self.all_strides, traits=("cache:stateful", f"steps:{len(self.steps)}"))
 
     def render(self, finding: Finding) -> str:
         """A standalone script that replays every step and checks the last one."""
