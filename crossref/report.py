@@ -169,6 +169,9 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
     find_df["baseline"] = find_df["signature"].isin(list(baseline))
     res_df.to_parquet(run_dir / "results.parquet", index=False)
     find_df.to_parquet(run_dir / "findings.parquet", index=False)
+    # The contract's folder exists even when no finding wrote a script into it, so a
+    # reader (dashboard, CI check) can tell "no findings" from "no report".
+    (run_dir / "repros").mkdir(exist_ok=True)
 
     written = {}
     for r in results:

@@ -41,6 +41,7 @@ def validate(run_dir):
     summary = json.loads((run_dir / "summary.json").read_text())
     assert DESIGN_SUMMARY_KEYS <= set(summary), DESIGN_SUMMARY_KEYS - set(summary)
     assert (run_dir / "summary.md").read_text().startswith("# crossref run")
+    assert (run_dir / "repros").is_dir()
     return res, fnd, summary
 
 
@@ -113,6 +114,7 @@ def test_merge_of_an_empty_run(tmp_path):
     summary = report.merge(tmp_path, meta=META)
     res, fnd, _ = validate(tmp_path)
     assert len(res) == len(fnd) == 0 and summary["checks"] == 0 and summary["findings"] == 0
+    assert (tmp_path / "repros").is_dir() and not any((tmp_path / "repros").iterdir())
 
 
 def test_the_check_path_does_not_import_pandas():
