@@ -91,7 +91,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     from .runs import load_run
 
     if args.history_command == "add":
-        run = load_run(args.run)
+        run = load_run(args.run, results=True)
         if add_run(run, args.history):
             print(f"added {run.run_id} to {args.history}")
         else:

@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 
+from .diff import Changes, changes
 from .history import History
 from .runs import SEVERITY_ORDER, worst_severity
 
@@ -289,16 +290,18 @@ class Page:
     def tiles(self) -> str:
         r = self.latest
         live = self.live_of(r)
-        new = self.new_findings()
+        c = self.changes()
+        new = None if c is None else c.new
         prev_n = len(self.live_of(self.previous)) if self.previous is not None else None
         delta = "" if prev_n is None else f"{len(live) - prev_n:+d} since previous run"
         hits, misses = int(r.cache_hits), int(r.cache_misses)
         hit_rate = f"{hits / (hits + misses):.0%}" if r.cache_present and hits + misses else "–"
         valid = f"{r.ops_with_valid_call / r.ops_checked:.0%} of checked" if r.ops_checked else ""
         fixed = ""
-        if self.previous is not None:
-            gone = set(self.live_of(self.previous)["signature"]) - set(live["signature"])
-            fixed = f"{len(gone)} fixed since previous run"
+        if c is not None:
+            fixed = f"{len(c.fixed)} fixed since previous run"
+            if len(c.unchecked):
+                fixed += f", {len(c.unchecked)} not rechecked"
         tiles = [(len(live), "findings", delta), ("–" if new is None else len(new), "new since previous", fixed),
                  (f"{int(r.checks):,}", "checks", f"{int(r.status_mismatch)} mismatches"),
                  (int(r.ops_checked), "ops checked", f"of {int(r.ops_selected)} selected"),
@@ -318,16 +321,19 @@ class Page:
                      tips=[r.run_id for r in runs])
         return _section(title, sub, chart + legend(self.colors), "trend")
 
-    def new_findings(self) -> pd.DataFrame | None:
-        """Live findings of the latest run whose signature the previous run did not have."""
+    def changes(self) -> Changes | None:
+        """The latest run against the previous one (diff's rule; ops the latest run did
+        not check are "not rechecked", not fixed); None with fewer than two runs."""
         if self.previous is None:
             return None
-        cur, prev = self.live_of(self.latest), self.history.findings_of(self.previous.run_id)
-        return cur[~cur["signature"].isin(set(prev["signature"]))]
+        names = getattr(self.latest, "ops_checked_names", None)
+        checked = json.loads(names) if isinstance(names, str) else None  # None: an older history row
+        return changes(self.live_of(self.previous), self.live_of(self.latest), None if checked is None else set(checked))
 
     def new_section(self) -> str:
         title = "New since the previous run"
-        new = self.new_findings()
+        c = self.changes()
+        new = None if c is None else c.new
         if new is None:
             return _section(title, "Signatures the previous run did not have.",
                             _empty("Only one run in the history: nothing to compare it with yet."), "new")

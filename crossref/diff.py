@@ -99,22 +99,41 @@ def version_skew(a: Run, b: Run) -> list[str]:
     return skew
 
 
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """How the live findings of one run (after) differ from an earlier one (before), by
+    signature: the one rule that both ``diff`` and the dashboard apply."""
+
+    new: pd.DataFrame  # after's findings that before lacked
+    fixed: pd.DataFrame  # before's findings that after lacks, and after checked their op
+    persisting: pd.DataFrame  # after's findings that before had too
+    unchecked: pd.DataFrame  # before's findings that after lacks because it never checked their op
+
+
+def changes(before: pd.DataFrame, after: pd.DataFrame, after_checked: set[str] | None) -> Changes:
+    """Split two live-finding tables by signature. ``after_checked``: the ops the later
+    run checked; None when that is not known (then every finding that is gone counts as
+    fixed)."""
+    sa, sb = set(before["signature"]), set(after["signature"])
+    gone = before[~before["signature"].isin(sb)]
+    rechecked = gone["op"].isin(after_checked) if after_checked is not None else pd.Series(True, index=gone.index)
+    return Changes(new=after[~after["signature"].isin(sa)], fixed=gone[rechecked],
+                   persisting=after[after["signature"].isin(sa)], unchecked=gone[~rechecked])
+
+
 def diff_runs(a: Run, b: Run) -> Diff:
     """Findings of ``b`` against ``a``, by signature. Both runs need their results
     loaded (``load_run(path, results=True)``) for the skew of checked ops."""
-    la, lb = a.live_findings(), b.live_findings()
-    sa, sb = set(la["signature"]), set(lb["signature"])
-    gone = la[~la["signature"].isin(sb)]
-    rechecked = gone["op"].isin(b.ops_checked())
+    c = changes(a.live_findings(), b.live_findings(), b.ops_checked())
     ua = set(a.findings.loc[a.findings["category"] == "unsupported", "signature"])
     ub = set(b.findings.loc[b.findings["category"] == "unsupported", "signature"])
     return Diff(
         a=a,
         b=b,
-        new=_with_repro_paths(lb[~lb["signature"].isin(sa)], b),
-        fixed=_with_repro_paths(gone[rechecked], a),
-        persisting=_with_repro_paths(lb[lb["signature"].isin(sa)], b),
-        unchecked=_with_repro_paths(gone[~rechecked], a),
+        new=_with_repro_paths(c.new, b),
+        fixed=_with_repro_paths(c.fixed, a),
+        persisting=_with_repro_paths(c.persisting, b),
+        unchecked=_with_repro_paths(c.unchecked, a),
         unsupported={"A": len(ua), "B": len(ub), "new": len(ub - ua), "gone": len(ua - ub)},
         skew=version_skew(a, b),
     )

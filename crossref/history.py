@@ -52,6 +52,7 @@ HISTORY_RUN_COLUMNS: dict[str, str] = {
     "ops_checked": "int64",
     "ops_with_valid_call": "int64",
     "ops_skipped": "int64",
+    "ops_checked_names": "string",  # JSON list: what "fixed since the previous run" needs
     **{f"status_{s}": "int64" for s in STATUSES},
     "findings": "int64",
     "findings_live": "int64",
@@ -93,7 +94,7 @@ def _json(value: Any) -> str:
 
 
 def run_row(run: Run) -> dict[str, Any]:
-    """The runs-table row of ``run``."""
+    """The runs-table row of ``run`` (loaded with its results, for the ops it checked)."""
     s = run.summary
     status = s.get("counts_by_status") or {}
     cache = s.get("cache") or {}
@@ -116,6 +117,7 @@ def run_row(run: Run) -> dict[str, Any]:
         "ops_checked": int(s.get("ops_checked") or 0),
         "ops_with_valid_call": int(s.get("ops_with_valid_call") or 0),
         "ops_skipped": len(s.get("ops_skipped") or {}),
+        "ops_checked_names": json.dumps(sorted(run.ops_checked())) if run.results is not None else "null",
         **{f"status_{k}": int(status.get(k, 0)) for k in STATUSES},
         "findings": int(len(run.findings)),
         "findings_live": int(len(run.live_findings())),

@@ -9,6 +9,7 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from crossref.cli import main
@@ -97,6 +98,33 @@ def test_cache_and_coverage(history_of_two):
     assert "unsupported op" in cache and ">hits</span>" in cache and ">misses</span>" in cache
     coverage = html.split('id="coverage"')[1].split("</section>")[0]
     assert "Valid-call share by family" in coverage and "ops with a valid call" in coverage
+
+
+def _tile(html: str, label: str) -> str:
+    """The text under the tile labelled ``label``."""
+    return html.split(f'<div class="l">{label}</div>')[1].split('<div class="d">')[1].split("</div>")[0]
+
+
+def test_fixed_counts_only_findings_whose_op_was_rechecked(tmp_path):
+    """diff's rule: a finding is fixed when the later run checked its op and did not see
+    it; a finding whose op the later run left out is "not rechecked"."""
+    a = make_run(tmp_path, "r1", [ADD, MM], created="2025-01-01T00:00:00Z")
+    b = make_run(tmp_path, "r2", [SUB], created="2025-01-02T00:00:00Z", ops=("aten.mm.default",))  # add not checked
+    _, html = dashboard(tmp_path, [a, b])
+    assert _tile(html, "new since previous") == "1 fixed since previous run, 1 not rechecked"
+
+
+def test_fixed_from_a_history_row_without_the_checked_ops(tmp_path):
+    """Rows written before the runs table had ops_checked_names: every finding that is
+    gone counts as fixed, as it did then."""
+    a = make_run(tmp_path, "r1", [ADD, MM], created="2025-01-01T00:00:00Z")
+    b = make_run(tmp_path, "r2", [SUB], created="2025-01-02T00:00:00Z", ops=("aten.mm.default",))
+    _, html = dashboard(tmp_path, [a, b])
+    for file in (tmp_path / "history" / "runs").glob("*.parquet"):
+        pd.read_parquet(file).drop(columns="ops_checked_names").to_parquet(file, index=False)
+    out = tmp_path / "old.html"
+    assert main(["dashboard", "--history", str(tmp_path / "history"), "--out", str(out)]) == 0
+    assert _tile(out.read_text(), "new since previous") == "2 fixed since previous run"
 
 
 def test_zero_and_one_run(tmp_path):
