@@ -10,6 +10,7 @@ untouched inputs, and a repro script can rebuild them exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -106,6 +107,20 @@ class OpCall:
         for leaf in _leaves((self.args, tuple(v for _, v in self.kwargs))):
             if isinstance(leaf, TensorSpec):
                 yield leaf
+
+    def with_tensor(self, old: TensorSpec, new: TensorSpec, storages) -> OpCall:
+        """This call with every occurrence of ``old`` replaced by ``new``, over
+        ``storages`` (which must hold ``new``'s storage)."""
+
+        def swap(value: Any) -> Any:
+            if isinstance(value, TensorSpec):
+                return new if value == old else value
+            if isinstance(value, (list, tuple)):
+                return type(value)(swap(v) for v in value)
+            return value
+
+        return dataclasses.replace(self, args=swap(self.args), kwargs=tuple((k, swap(v)) for k, v in self.kwargs),
+                                   storages=tuple(storages))
 
     def dtypes(self) -> tuple[str, ...]:
         seen: dict[str, None] = {}
