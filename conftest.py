@@ -45,6 +45,7 @@ _RUN_DIR = pytest.StashKey[str]()
 _WORKER = pytest.StashKey[WorkerSession]()
 _START = pytest.StashKey[float]()
 _ROWS = pytest.StashKey[dict]()
+_LOST = pytest.StashKey[list]()  # xdist workers that died mid-run (controller)
 
 
 _PROGRESS: dict = {}
@@ -81,6 +82,7 @@ def pytest_configure(config):
         config.stash[_RUN_DIR] = str(run_dir_for(opts.report_dir))
         config.stash[_START] = time.time()
         config.stash[_ROWS] = {}
+        config.stash[_LOST] = []
 
 
 @pytest.hookimpl(optionalhook=True)  # xdist's hooks: pytest without xdist must not choke on them
@@ -93,6 +95,19 @@ def pytest_testnodedown(node, error):
     rows = getattr(node, "workeroutput", {}).get("crossref_rows")
     if rows is not None:
         node.config.stash[_ROWS][node.workerinput["workerid"]] = rows["result"]
+    if error is not None:  # the worker process died (killed from outside, out of memory...)
+        node.config.stash[_LOST].append({"worker": node.workerinput["workerid"], "error": str(error)[:300],
+                                         "item": ""})
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_handlecrashitem(crashitem, report, sched):
+    """xdist controller: the item a dead worker was running. xdist fails that item and
+    starts a new worker; the rows the dead one wrote stay in its part file."""
+    node = report.node
+    for lost in node.config.stash[_LOST]:
+        if lost["worker"] == node.workerinput["workerid"] and not lost["item"]:
+            lost["item"] = crashitem
 
 
 @pytest.fixture(scope="session")
@@ -164,6 +179,7 @@ def pytest_sessionfinish(session, exitstatus):
         "ops_selected": len(entries),
         "ops_skipped": {e.name: e.skip for e in entries if e.skip},
         "wall_seconds": time.time() - config.stash[_START],
+        "workers_lost": config.stash[_LOST],
     })
     config.stash[_ROWS]["summary"] = summary
     if opts.update_baseline:

@@ -177,7 +177,8 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
     for r in results:
         written[r.get("worker", "?")] = written.get(r.get("worker", "?"), 0) + 1
     row_check = {"expected": expected_rows or {}, "written": written,
-                 "complete": expected_rows is None or all(written.get(w, 0) >= n for w, n in (expected_rows or {}).items())}
+                 "complete": not meta.get("workers_lost") and (
+                     expected_rows is None or all(written.get(w, 0) >= n for w, n in (expected_rows or {}).items()))}
 
     valid = res_df[res_df["valid"]] if len(res_df) else res_df
     by_family = {}
@@ -317,7 +318,10 @@ def render_markdown(summary: dict, findings: pd.DataFrame) -> str:
             reasons[r] = reasons.get(r, 0) + 1
         lines += ["", "## Not tested, by reason", "", "| reason | overloads |", "|---|---|"]
         lines += [f"| {r} | {n} |" for r, n in sorted(reasons.items(), key=lambda kv: -kv[1])]
-    if not summary["rows"]["complete"]:
+    for lost in summary.get("workers_lost") or []:
+        lines += ["", f"**Warning: worker {lost['worker']} died while running `{lost['item'] or '?'}`: that item "
+                  "failed and a new worker took over; the rows it wrote before are kept.**"]
+    if not summary["rows"]["complete"] and not summary.get("workers_lost"):
         lines += ["", "**Warning: some workers wrote fewer rows than they reported (a worker died?).**"]
     return "\n".join(lines) + "\n"
 

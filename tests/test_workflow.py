@@ -1,7 +1,7 @@
 """The regression workflow end to end, with pytester runs of the repo's suite: baselines
 (load errors, known/new/fixed, --crossref-strict, --crossref-update-baseline),
 deterministic shards, and crash/hang isolation with test-only kernels that segfault,
-abort or sleep, with and without ``-n 2``.
+abort or sleep, with and without ``-n 2``, or kill the xdist worker itself.
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ _lib = torch.library.Library("aten", "IMPL")
 
 def _bad(*args, **kwargs):
     how = {how!r}
+    if how == "kill_worker":  # from the isolation child: SIGKILL its parent, the xdist worker
+        os.kill(os.getppid(), 9)
+        os._exit(1)
     if how == "segfault":
         ctypes.string_at(0)
     if how == "abort":
@@ -189,6 +192,24 @@ def test_a_crashing_kernel_is_a_crash_finding_and_the_run_goes_on(run, xdist, ho
     # the crash repro runs the call in a child and exits 1 while it still crashes
     repro = report_dir / crash.iloc[0]["repro"]
     assert repro.is_file()
+
+
+def test_a_killed_worker_loses_only_its_item(run):
+    """An xdist worker killed from outside mid-run (here by the kernel it isolates):
+    xdist fails the item it was running and starts a new worker; every other op's
+    results are in the report, and the summary names the dead worker and its item."""
+    result, report_dir = run("--crossref-ops=aten.neg.default,aten.abs.default,aten.clone.default,aten.sin.default",
+                             "--crossref-examples=3", "--crossref-checks=forward", "-n", "2",
+                             kernel=("neg", "kill_worker"))
+    out = result.stdout.str()
+    assert result.ret == 1 and "crashed while running" in out, out
+    summary = json.loads((report_dir / "summary.json").read_text())
+    [lost] = summary["workers_lost"]
+    assert lost["worker"].startswith("gw") and lost["item"].endswith("[aten.neg.default]"), lost
+    assert summary["rows"]["complete"] is False
+    res = pd.read_parquet(report_dir / "results.parquet")
+    assert {"aten.abs.default", "aten.clone.default", "aten.sin.default"} <= set(res["op"])
+    assert f"worker {lost['worker']} died while running" in (report_dir / "summary.md").read_text()
 
 
 def test_a_hanging_kernel_times_out_as_a_crash(run):
