@@ -38,7 +38,7 @@ header { background:#1d2433; color:#fff; padding:20px 32px; }
 header h1 { margin:0 0 6px; font-size:22px; font-weight:600; }
 header .meta { color:#c9d1de; display:flex; flex-wrap:wrap; gap:6px 22px; }
 header .meta b { color:#fff; font-weight:600; }
-main { max-width:1240px; margin:0 auto; padding:20px 32px 40px; }
+main { max-width:1480px; margin:0 auto; padding:20px 32px 40px; }
 .tiles { display:grid; grid-template-columns:repeat(auto-fit,minmax(160px,1fr)); gap:12px; margin-bottom:18px; }
 .tile { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:12px 16px; }
 .tile .n { font-size:26px; font-weight:650; }
@@ -56,7 +56,9 @@ td { border-bottom:1px solid var(--line); padding:6px 8px; vertical-align:top; }
 tr:hover td { background:#fafbfd; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 code { font:12px ui-monospace,"DejaVu Sans Mono",monospace; background:#f0f3f7; padding:1px 4px; border-radius:4px; }
-td.val { max-width:260px; overflow-wrap:anywhere; font:12px ui-monospace,"DejaVu Sans Mono",monospace; color:#3b4457; }
+.val { display:inline-block; min-width:120px; max-width:220px; overflow-wrap:anywhere; font:12px ui-monospace,"DejaVu Sans Mono",monospace; color:#3b4457; }
+td code { white-space:nowrap; }
+.scroll { overflow-x:auto; }
 .pill { display:inline-block; padding:1px 8px; border-radius:999px; color:#fff; font-size:12px; font-weight:600; }
 .chip { display:inline-block; padding:0 6px; margin:1px 2px 1px 0; border-radius:4px; font-size:12px; background:#eef2f7; }
 .chip i { display:inline-block; width:8px; height:8px; border-radius:2px; margin-right:4px; }
@@ -224,7 +226,7 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]], numeric: Iterable
     th = "".join(f'<th class="num">{escape(h)}</th>' if i in num else f"<th>{escape(h)}</th>" for i, h in enumerate(head))
     body = "".join("<tr>" + "".join(f'<td class="num">{c}</td>' if i in num else f"<td>{c}</td>" for i, c in enumerate(r))
                    + "</tr>" for r in rows)
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="scroll"><table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _empty(text: str) -> str:
