@@ -254,7 +254,7 @@ def _field_value(outcome, field: str) -> str:
 
 
 # The machine runs in a fresh interpreter: its derandomized sequence was seen to change
-# with what earlier tests left in the process (see the report), so a key gap found at
+# with what earlier tests left in the process (cause not found), so a key gap found at
 # example k in one pytest worker was missed in another. A fresh process is the same
 # every run.
 _MACHINE_DRIVER = """
