@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from crossref.opcall import (
     ALL_DTYPES,
     COMPLEX_DTYPES,
-    FLOAT_DTYPES,
     CallBuilder,
     OpCall,
     StorageSpec,
     TensorSpec,
+    differentiable,
     storage_extent,
 )
 
@@ -114,7 +114,7 @@ def _strides(size, order, steps, expanded) -> tuple[int, ...]:
 
 
 def _fill(draw, dtype: torch.dtype) -> str:
-    if dtype in FLOAT_DTYPES or dtype in COMPLEX_DTYPES:
+    if differentiable(dtype):
         return draw(st.sampled_from(("random", "specials", "random", "random", "zeros", "ones")))
     return draw(st.sampled_from(("random", "random", "random", "zeros", "ones")))
 
@@ -147,7 +147,7 @@ def tensors(
     if shape is not None and (not isinstance(shape, (tuple, list)) or
                               not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape)):
         raise InvalidArgument(f"shape={shape!r} must be a tuple of non-negative integers")
-    if requires_grad and dtype is not None and dtype not in FLOAT_DTYPES + COMPLEX_DTYPES:
+    if requires_grad and dtype is not None and not differentiable(dtype):
         raise InvalidArgument(f"requires_grad=True needs a floating or complex dtype, not dtype={dtype}")
     if value_range is not None:
         check_bounds("value_range[0]", value_range[0], "value_range[1]", value_range[1], minimum=-(2**62))
@@ -201,7 +201,7 @@ def tensors(
     if offset:
         tags.append("offset")
     conj = dt in COMPLEX_DTYPES and maybe("conj", 5)
-    neg = (dt in COMPLEX_DTYPES or dt in FLOAT_DTYPES) and maybe("neg", 16)
+    neg = differentiable(dt) and maybe("neg", 16)
     tags += ["conj"] * conj + ["neg"] * neg
 
     need = storage_extent(size, stride, offset)
@@ -217,7 +217,7 @@ def tensors(
     if storage_index is None:
         grad = requires_grad
         if grad is None:
-            grad = (dt in FLOAT_DTYPES or dt in COMPLEX_DTYPES) and draw(ints(0, 9)) == 9
+            grad = differentiable(dt) and draw(ints(0, 9)) == 9
         if value_range is not None:
             spec = StorageSpec(dt, need, "range", draw(ints(0, 2**16)), value_range[0], value_range[1], False)
         else:

@@ -19,7 +19,8 @@ import math
 
 import torch
 
-from crossref.opcall import COMPLEX_DTYPES, FLOAT_DTYPES, CallBuilder, StorageSpec, TensorSpec, storage_extent
+from crossref.opcall import (COMPLEX_DTYPES, CallBuilder, TensorSpec, contiguous_strides, differentiable,
+                             storage_extent)
 
 #: The metadata a twin changes, one at a time.
 KINDS = ("strides", "offset", "dtype", "conj", "neg", "requires_grad", "inference", "view")
@@ -36,20 +37,8 @@ _PARTNER = {
 }
 
 
-def _differentiable(dtype: torch.dtype) -> bool:
-    return dtype in FLOAT_DTYPES or dtype in COMPLEX_DTYPES
-
-
-def _contiguous(size: tuple[int, ...]) -> tuple[int, ...]:
-    out, acc = [], 1
-    for s in reversed(size):
-        out.append(acc)
-        acc *= max(s, 1)
-    return tuple(reversed(out))
-
-
 def _column_major(size: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(reversed(_contiguous(tuple(reversed(size)))))
+    return tuple(reversed(contiguous_strides(tuple(reversed(size)))))
 
 
 def other_strides(size: tuple[int, ...], stride: tuple[int, ...]) -> tuple[int, ...] | None:
@@ -61,7 +50,7 @@ def other_strides(size: tuple[int, ...], stride: tuple[int, ...]) -> tuple[int, 
     live = [i for i, s in enumerate(size) if s > 1]
     if not live:
         return None
-    for candidate in (_contiguous(size), _column_major(size)):
+    for candidate in (contiguous_strides(size), _column_major(size)):
         if any(candidate[i] != stride[i] for i in live):
             return candidate
     # One dim that matters, already at stride 1 (or every layout equal): expand it.
@@ -96,7 +85,7 @@ def twin(builder: CallBuilder, member: TensorSpec, kind: str) -> TensorSpec | No
         stride = other_strides(size, stride)
         if stride is None:
             return None
-        layout = ("expanded",) if 0 in stride else ("contiguous",) if stride == _contiguous(size) else ("permuted",)
+        layout = ("expanded",) if 0 in stride else ("contiguous",) if stride == contiguous_strides(size) else ("permuted",)
     elif kind == "offset":
         offset += 1
         layout = layout if "offset" in layout else layout + ("offset",)
@@ -104,18 +93,18 @@ def twin(builder: CallBuilder, member: TensorSpec, kind: str) -> TensorSpec | No
         dtype = _PARTNER[base.dtype]
         numel = numel * base.dtype.itemsize // dtype.itemsize
         conj = conj and dtype in COMPLEX_DTYPES
-        neg = neg and _differentiable(dtype)
-        grad = grad and _differentiable(dtype)
+        neg = neg and differentiable(dtype)
+        grad = grad and differentiable(dtype)
     elif kind == "conj":
         if dtype not in COMPLEX_DTYPES:
             return None
         conj = not conj
     elif kind == "neg":
-        if not _differentiable(dtype):
+        if not differentiable(dtype):
             return None
         neg = not neg
     elif kind == "requires_grad":
-        if not _differentiable(dtype):
+        if not differentiable(dtype):
             return None
         grad = not grad
     view = member.view
