@@ -25,9 +25,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.stateful import run_state_machine_as_test
 from torch._subclasses import fake_tensor as fake_tensor_module
 from torch._subclasses.fake_tensor import FakeTensorMode
 
@@ -40,8 +39,6 @@ from crossref.record import Recorder
 from plants import CACHE_PLANTS, clean_exit, install, run_script
 from strategies.calls import op_calls
 from support import quick
-from suites.test_cache_stateful import OPS as STATEFUL_OPS
-from suites.test_cache_stateful import FakeCacheMachine
 
 FakeCacheMismatch = MISMATCH_TYPES["cache"]
 TESTS = Path(__file__).resolve().parent
@@ -62,34 +59,6 @@ def plant():
     yield apply
     while undos:
         undos.pop()()
-
-
-@pytest.fixture
-def stateful_machine(monkeypatch):
-    """``run(n, ops)``: FakeCacheMachine over ``ops`` (default: all its ops) in this
-    process, ``n`` examples;
-    ``run.failing`` holds the (pool, findings) of every failing step."""
-    failing: list = []
-    original = stateful.Pool.apply
-
-    def apply(self, call):
-        found = original(self, call)
-        if found:
-            failing.append((self, found))
-        return found
-
-    monkeypatch.setattr(stateful.Pool, "apply", apply)
-
-    def run(max_examples: int, ops=STATEFUL_OPS) -> None:
-        failing.clear()
-        monkeypatch.setattr(FakeCacheMachine, "ops", tuple(ops))
-        run_state_machine_as_test(FakeCacheMachine, settings=settings(
-            max_examples=max_examples, derandomize=True, deadline=None, database=None, print_blob=False,
-            phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: minutes on this machine
-            suppress_health_check=list(HealthCheck)))
-
-    run.failing = failing
-    return run
 
 
 def hand_call(op: str, tensors, extra=(), kwargs=None, dtype=torch.float32):
@@ -433,9 +402,8 @@ def test_control_per_call_finds_no_cache_bug():
 GENUINE_STATEFUL_CACHE_BUGS = ("aten.view.default",)
 
 
-def test_control_stateful_finds_no_cache_bug(stateful_machine):
-    stateful_machine(50, [e for e in STATEFUL_OPS if e.name not in GENUINE_STATEFUL_CACHE_BUGS])
-    assert stateful_machine.failing == []
+def test_control_stateful_finds_no_cache_bug():
+    assert run_machine(None, 50, exclude=GENUINE_STATEFUL_CACHE_BUGS) == {"found": False}
 
 
 @pytest.mark.skipif(not torch.__version__.startswith("2.13."),
