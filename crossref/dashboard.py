@@ -11,6 +11,7 @@ one) the sections say so instead of failing.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -292,7 +293,7 @@ class Page:
     def tiles(self) -> str:
         r = self.latest
         live = self.live_of(r)
-        c = self.changes()
+        c = self.changes
         new = None if c is None else c.new
         prev_n = len(self.live_of(self.previous)) if self.previous is not None else None
         delta = "" if prev_n is None else f"{len(live) - prev_n:+d} since previous run"
@@ -323,6 +324,7 @@ class Page:
                      tips=[r.run_id for r in runs])
         return _section(title, sub, chart + legend(self.colors), "trend")
 
+    @functools.cached_property
     def changes(self) -> Changes | None:
         """The latest run against the previous one (diff's rule; ops the latest run did
         not check are "not rechecked", not fixed); None with fewer than two runs."""
@@ -334,7 +336,7 @@ class Page:
 
     def new_section(self) -> str:
         title = "New since the previous run"
-        c = self.changes()
+        c = self.changes
         new = None if c is None else c.new
         if new is None:
             return _section(title, "Signatures the previous run did not have.",
