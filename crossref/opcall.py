@@ -24,12 +24,12 @@ COMPLEX_DTYPES = (torch.complex64, torch.complex128)
 INT_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 ALL_DTYPES = (torch.bool,) + INT_DTYPES + FLOAT_DTYPES + COMPLEX_DTYPES
 
+FILLS = ("random", "specials", "zeros", "ones", "range")
+
 
 def differentiable(dtype: torch.dtype) -> bool:
     """Floating or complex: a tensor of ``dtype`` can require grad and carry a neg bit."""
     return dtype in FLOAT_DTYPES or dtype in COMPLEX_DTYPES
-
-FILLS = ("random", "specials", "zeros", "ones", "range")
 
 
 @dataclass(frozen=True, slots=True)
