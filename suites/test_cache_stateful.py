@@ -8,10 +8,9 @@ shrink to the shortest, and the repro script replays the whole sequence.
 
 from __future__ import annotations
 
+import torch
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, multiple, rule, run_state_machine_as_test
-
-import torch
 
 from crossref import catalog
 from crossref.failure import MISMATCH_TYPES
@@ -38,6 +37,7 @@ OP_NAMES = (
     "aten.resolve_neg.default",
 )
 OPS = tuple(e for name in OP_NAMES for e in catalog.select([name]) if not e.skip)
+
 
 class FakeCacheMachine(RuleBasedStateMachine):
     """A pool of tensor recipes (real tensors and their fakes, built once) and a mode
