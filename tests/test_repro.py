@@ -5,11 +5,13 @@ subprocesses against planted bugs; here they run in-process, which is cheap.)"""
 from __future__ import annotations
 
 import runpy
+import subprocess
+import sys
 
 import pytest
 import torch
 
-from crossref import _torch, catalog
+from crossref import _torch, catalog, repro
 from crossref.check import Checker
 from crossref.opcall import CallBuilder, StorageSpec, TensorSpec, materialize
 from strategies.calls import op_calls
@@ -75,3 +77,24 @@ def test_rebuilt_inputs_match_materialize(checker):
         keys_t = [_torch.storage_key(t) for t in theirs]
         keys_o = [_torch.storage_key(o) for o in ours]
         assert [[a == b for b in keys_t] for a in keys_t] == [[a == b for b in keys_o] for a in keys_o], call
+
+
+def test_a_sequence_repro_does_not_print_fake_modes_traceback_log(tmp_path):
+    """Invalid steps are normal in a stateful sequence; fake mode would log each failed
+    meta call with a full traceback. The script silences that logger."""
+    b = CallBuilder()
+    c = b.add_storage(StorageSpec(torch.complex64, 6))
+    f = b.add_storage(StorageSpec(torch.float32, 6))
+    t, u = TensorSpec(c, (2, 3), (3, 1)), TensorSpec(f, (2, 3), (3, 1))
+    bad = b.build("aten.where.self", [t, u, u], {})  # a complex condition: both sides raise
+    ok = b.build("aten.alias.default", [u], {})
+    script = tmp_path / "seq.py"
+    script.write_text(repro.render_sequence([bad, bad, ok], [], signature="quiet", field="out[0].shape", device="cpu",
+                                            all_strides=False))
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "FIXED" in result.stdout, result.stdout + result.stderr[-2000:]
+    assert "failed while attempting to run meta" not in result.stderr
+    noisy = script.read_text().replace('logging.getLogger("torch._subclasses.fake_tensor").setLevel(logging.CRITICAL)', "")
+    script.write_text(noisy)  # the control: without that line the log is there
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert "failed while attempting to run meta" in result.stderr
