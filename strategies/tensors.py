@@ -70,9 +70,8 @@ def _dtypes(include: tuple[torch.dtype, ...]) -> st.SearchStrategy[torch.dtype]:
     return st.sampled_from([d for d in _DTYPE_ORDER if d in include])
 
 
-@st.composite
-def shapes(draw, *, min_dims: int = 0, max_dims: int = 5, min_side: int = 0, max_side: int = 4,
-           max_numel: int = 64) -> tuple[int, ...]:
+def shapes(*, min_dims: int = 0, max_dims: int = 5, min_side: int = 0, max_side: int = 4,
+           max_numel: int = 64) -> st.SearchStrategy[tuple[int, ...]]:
     """A shape with ``min_dims..max_dims`` dims (default 0..5), sides in
     ``min_side..max_side`` (default 0..4), at most ``max_numel`` elements (default 64).
     Zero-size and size-1 sides are drawn on purpose. Shrinks towards ``(1,)``-like
@@ -80,6 +79,11 @@ def shapes(draw, *, min_dims: int = 0, max_dims: int = 5, min_side: int = 0, max
     check_bounds("min_dims", min_dims, "max_dims", max_dims)
     check_bounds("min_side", min_side, "max_side", max_side)
     check_bounds("max_numel", max_numel, "max_numel", max_numel, minimum=1)
+    return _shape(min_dims, max_dims, min_side, max_side, max_numel)
+
+
+@st.composite
+def _shape(draw, min_dims: int, max_dims: int, min_side: int, max_side: int, max_numel: int) -> tuple[int, ...]:
     rank = draw(ints(min_dims, max_dims))
     lo = max(min_side, 1)
     span = max(max_side - lo + 1, 1)
@@ -119,9 +123,7 @@ def _fill(draw, dtype: torch.dtype) -> str:
     return draw(st.sampled_from(("random", "random", "random", "zeros", "ones")))
 
 
-@st.composite
 def tensors(
-    draw,
     builder: CallBuilder,
     *,
     shape: tuple[int, ...] | None = None,
@@ -131,15 +133,17 @@ def tensors(
     requires_grad: bool | None = None,
     min_dims: int = 0,
     max_dims: int = 5,
+    min_side: int = 0,
     max_numel: int = 64,
-) -> TensorSpec:
-    """Draw a tensor into ``builder`` and return its spec.
+) -> st.SearchStrategy[TensorSpec]:
+    """A strategy drawing a tensor into ``builder`` and returning its spec.
 
     ``shape``/``dtype``: fixed when given, else drawn (``shapes(min_dims, max_dims,
-    max_numel)``, ``dtypes()``). ``layouts``: the layouts allowed (default all of
-    ``LAYOUTS``; ``("contiguous",)`` for a plain tensor). ``value_range=(lo, hi)``:
-    integer values uniform in [lo, hi), for index tensors. ``requires_grad``: fixed,
-    or drawn (about 1 in 10 floating tensors) when None.
+    min_side, max_numel)``, ``dtypes()``). ``layouts``: the layouts allowed (default
+    all of ``LAYOUTS``; ``("contiguous",)`` for a plain tensor). ``value_range=(lo,
+    hi)``: integer values uniform in [lo, hi), for index tensors. ``requires_grad``:
+    fixed, or drawn (about 1 in 10 floating tensors) when None. The arguments are
+    checked once, here, not on every draw.
     """
     check_subset("layouts", layouts, LAYOUTS)
     if dtype is not None and dtype not in ALL_DTYPES:
@@ -151,10 +155,22 @@ def tensors(
         raise InvalidArgument(f"requires_grad=True needs a floating or complex dtype, not dtype={dtype}")
     if value_range is not None:
         check_bounds("value_range[0]", value_range[0], "value_range[1]", value_range[1], minimum=-(2**62))
-    size = tuple(shape) if shape is not None else draw(shapes(min_dims=min_dims, max_dims=max_dims, max_numel=max_numel))
-    dt = dtype if dtype is not None else draw(dtypes())
+    sizes = st.just(tuple(shape)) if shape is not None else _shapes(min_dims, max_dims, min_side, max_numel)
+    dts = st.just(dtype) if dtype is not None else dtypes()
+    return _tensors(builder, sizes, dts, frozenset(layouts), value_range, requires_grad)
+
+
+@functools.lru_cache(maxsize=256)
+def _shapes(min_dims: int, max_dims: int, min_side: int, max_numel: int) -> st.SearchStrategy[tuple[int, ...]]:
+    return shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max(4, min_side),
+                  max_numel=max_numel)
+
+
+@st.composite
+def _tensors(draw, builder: CallBuilder, sizes, dts, allowed: frozenset[str], value_range, requires_grad) -> TensorSpec:
+    size = draw(sizes)
+    dt = draw(dts)
     rank = len(size)
-    allowed = set(layouts)
 
     def maybe(name: str, weight: int) -> bool:
         # One draw per layout feature; ~1/weight of examples, shrinking to "off".
