@@ -84,7 +84,16 @@ class Ctx:
 
     # ---- helpers the refiners share
     def tensor(self, **kwargs) -> TensorSpec:
+        """A tensor of the call (``strategies.tensors.tensors`` arguments). The first one
+        of an op with a memory_format argument is 4-d or 5-d two times in three, so that
+        channels_last formats apply."""
+        if self.main is None and kwargs.get("shape") is None and self.memory_format and self.draw(ints(0, 2)):
+            kwargs["min_dims"] = kwargs["max_dims"] = self.draw(st.sampled_from((4, 5)))
         return self.draw(tensors(self.builder, **kwargs))
+
+    @property
+    def memory_format(self) -> bool:
+        return any(_real(a) in ("MemoryFormat", "Optional[MemoryFormat]") for a in self.entry.schema.arguments)
 
     def dim(self, rank: int | None = None) -> int:
         r = self.rank if rank is None else rank
@@ -99,15 +108,23 @@ class Ctx:
         return [d - r if self.draw(BOOLS) else d for d in chosen]
 
     def broadcastable(self, shape: tuple[int, ...] | None = None) -> tuple[int, ...]:
-        """A shape that broadcasts against ``shape`` (default: the main tensor's)."""
+        """A shape that broadcasts against ``shape`` (default: the main tensor's): the
+        same (4 in 10), smaller (leading dims dropped, sizes set to 1: 3 in 10), 0-d (1 in
+        10), larger (sizes of 1 grown, a leading dim added: it broadcasts the other way, 1
+        in 10), or any shape (1 in 10, often an error)."""
         shape = self.shape if shape is None else shape
         how = self.draw(ints(0, 9))
-        if how < 5:
+        if how < 4:
             return shape
-        if how < 9:
+        if how < 7:
             drop = self.draw(ints(0, len(shape)))
             out = list(shape[drop:])
             return tuple(1 if self.draw(ints(0, 3)) == 0 else s for s in out)
+        if how == 7:
+            return ()
+        if how == 8:
+            grown = tuple(self.draw(ints(2, 3)) if s == 1 else s for s in shape)
+            return ((self.draw(ints(2, 3)),) if grown == shape or self.draw(BOOLS) else ()) + grown
         return self.draw(shapes(max_dims=5))
 
     def scalar_for(self, dtype: torch.dtype) -> Any:
@@ -272,12 +289,11 @@ def _arg_value(ctx: Ctx, a) -> Any:
         return torch.strided
     if inner == "Device":
         return DEVICE
-    if inner == "MemoryFormat":
+    if inner == "MemoryFormat":  # the channels-last format of the tensor's rank half the time
         choices = [torch.preserve_format, torch.contiguous_format]
-        if ctx.rank == 4:
-            choices.append(torch.channels_last)
-        if ctx.rank == 5:
-            choices.append(torch.channels_last_3d)
+        if ctx.rank in (4, 5):
+            last = torch.channels_last if ctx.rank == 4 else torch.channels_last_3d
+            choices = [choices[0], last, choices[1], last]
         return ctx.draw(st.sampled_from(choices))
     if inner == "bool":
         return ctx.draw(BOOLS)
@@ -338,6 +354,8 @@ def _out_arg(ctx: Ctx, a, expected: list[tuple[tuple[int, ...], torch.dtype]] | 
 
 def _out_arg_one(ctx: Ctx, expected: tuple[tuple[int, ...], torch.dtype] | None) -> TensorSpec:
     shape, dtype = expected if expected is not None else (ctx.shape, ctx.dtype)
+    if dtype not in ALL_DTYPES:  # e.g. complex32 from float16 promoted with a complex scalar
+        dtype = ctx.dtype
     how = ctx.draw(ints(0, 9))  # shrinks towards 0: the exact, empty out
     if how >= 9:
         dtype = ctx.draw(dtypes())

@@ -105,10 +105,19 @@ def main(ctx, *, shape=None, dtype=None, dtypes_from=None, layouts=LAYOUTS, **kw
     return ctx.main
 
 
-def input_dtype(ctx, allowed, result: torch.dtype | None = None) -> torch.dtype:
-    """An input dtype from ``allowed``. (``result``, the dtype of an index or bool
-    output, needs no bias: the generic filler derives out= tensors from the functional
-    overload run on meta.)"""
+#: Inputs that sums, products and scans promote to int64: drawn half the time by the ops
+#: that accumulate (``input_dtype(..., promoting=True)``).
+PROMOTING_DTYPES = (torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32)
+
+
+def input_dtype(ctx, allowed, result: torch.dtype | None = None, *, promoting: bool = False) -> torch.dtype:
+    """An input dtype from ``allowed``; with ``promoting``, one of ``PROMOTING_DTYPES``
+    half the time (where allowed). (``result``, the dtype of an index or bool output,
+    needs no bias: the generic filler derives out= tensors from the functional overload
+    run on meta.)"""
+    small = [d for d in PROMOTING_DTYPES if d in allowed]
+    if promoting and small and ctx.draw(st.booleans()):
+        return pick(ctx, small)
     return pick(ctx, list(allowed))
 
 

@@ -72,6 +72,9 @@ RULES: dict[str, Rule] = {
     "count_nonzero": Rule(result=torch.int64),
 }
 
+#: Reductions whose result dtype promotes integer and bool inputs (to int64).
+_ACCUMULATING = frozenset({"sum", "prod", "nansum"})
+
 _CORRECTIONS = [None, 1, 0, 2, 0.5]
 _ORDS = [2, 1, 0, math.inf, 3, -math.inf, 0.5, -1]
 _WIDER = {torch.float16: torch.float32, torch.bfloat16: torch.float32, torch.float32: torch.float64,
@@ -97,7 +100,8 @@ def reduction(ctx) -> dict:
     base = ctx.entry.base_name
     rule = RULES.get(base, Rule())
     bad = wrong(ctx)
-    dtype = input_dtype(ctx, ALL_DTYPES if bad and one_in(ctx, 2) else rule.dtypes, rule.result)
+    dtype = input_dtype(ctx, ALL_DTYPES if bad and one_in(ctx, 2) else rule.dtypes, rule.result,
+                        promoting=base in _ACCUMULATING)
     shape = draw_shape(ctx)
     rank = len(shape)
     dim = dims_for(ctx, type_of(ctx, "dim"), rank)

@@ -78,7 +78,8 @@ def sort_scan(ctx) -> dict:
         shape = nonempty(shape, axis if dim is not None else list(range(rank)))
     if base in _UNIQUE_DIM and dim not in (None, NO_VALUE) and not bad:
         shape = nonempty(shape, [d for d in range(rank) if d not in axis])  # unique needs these
-    dtype = input_dtype(ctx, allowed if not bad else ALL_DTYPES, torch.int64)
+    dtype = input_dtype(ctx, allowed if not bad else ALL_DTYPES, torch.int64,
+                        promoting=base in ("cumsum", "cumprod"))
     out = {"self": main(ctx, shape=shape, dtype=dtype), "dim": dim, "stable": pick(ctx, [None, True, False])}
     if type_of(ctx, "k"):
         size = shape[axis[0]] if axis and axis[0] < rank else 1
