@@ -96,6 +96,7 @@ class OpCall:
     storages: tuple[StorageSpec, ...]
     family: str = "other"
     refined: bool = True  # False: drawn from the raw schema, expected mostly invalid
+    variant: str = ""  # how it was derived from a drawn call (strategies/variants.py), "" if drawn
 
     def __repr__(self) -> str:
         return self.describe()
@@ -116,16 +117,36 @@ class OpCall:
     def with_tensor(self, old: TensorSpec, new: TensorSpec, storages) -> OpCall:
         """This call with every occurrence of ``old`` replaced by ``new``, over
         ``storages`` (which must hold ``new``'s storage)."""
+        return self.with_tensors({old: new}, storages)
+
+    def with_tensors(self, mapping: dict[TensorSpec, TensorSpec], storages=None, **changes) -> OpCall:
+        """This call with every tensor ``t`` in ``mapping`` replaced by ``mapping[t]``,
+        over ``storages`` (default: the call's own), other fields changed by ``changes``."""
 
         def swap(value: Any) -> Any:
             if isinstance(value, TensorSpec):
-                return new if value == old else value
+                return mapping.get(value, value)
             if isinstance(value, (list, tuple)):
                 return type(value)(swap(v) for v in value)
             return value
 
         return dataclasses.replace(self, args=swap(self.args), kwargs=tuple((k, swap(v)) for k, v in self.kwargs),
-                                   storages=tuple(storages))
+                                   storages=tuple(self.storages if storages is None else storages), **changes)
+
+    def compact(self) -> OpCall:
+        """The same call without storages no tensor uses, each storage exactly as long as
+        its tensors need (renumbered in order of first use)."""
+        specs = list(dict.fromkeys(self.tensor_specs()))
+        order = list(dict.fromkeys(t.storage for t in specs))
+        need = {i: 0 for i in order}
+        for t in specs:
+            need[t.storage] = max(need[t.storage], storage_extent(t.size, t.stride, t.offset))
+        storages = tuple(dataclasses.replace(self.storages[i], numel=need[i]) for i in order)
+        index = {old: new for new, old in enumerate(order)}
+        mapping = {t: dataclasses.replace(t, storage=index[t.storage]) for t in specs}
+        if storages == self.storages and all(k == v for k, v in mapping.items()):
+            return self
+        return self.with_tensors(mapping, storages)
 
     def dtypes(self) -> tuple[str, ...]:
         seen: dict[str, None] = {}
@@ -145,6 +166,8 @@ class OpCall:
         used = [t.storage for t in set(self.tensor_specs())]
         if len(set(used)) < len(used):
             out.add("aliased")
+        if self.variant:
+            out.add(f"variant:{self.variant}")
         return frozenset(out)
 
     def size_key(self) -> int:

@@ -1,0 +1,69 @@
+"""How one test item spends its budget: draw calls of an overload, hand each to a check.
+
+The check is the caller's (the suite's search, a benchmark, the Python API); this
+module knows nothing of reports. Every example of the budget is drawn whatever the
+checks find: a finding never ends the search (shrinking each one comes after, in
+crossref/shrink.py).
+
+Examples are drawn from uniformly random choices, not by Hypothesis's own generation
+engine: the strategies are ordinary Hypothesis strategies, run through the public
+``fuzz_one_input`` entry point on seeded random bytes. At a budget of 25 examples the
+engine spends about half of them on its simplest example and on near-copies of
+earlier ones (it mutates what it has seen), which is right for finding *a* failure
+and then shrinking it, and wrong for covering as many input patterns as possible.
+Uniform choices make every probability written in strategies/ the real one, the
+same seed gives the same examples, and each op gets its own stream.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from typing import Callable
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crossref.catalog import OpEntry
+from crossref.opcall import OpCall
+
+from .calls import op_calls
+from .variants import variants
+
+#: check(call) -> whether the real kernel accepted the call (then its variants are checked).
+Check = Callable[[OpCall], bool]
+
+#: Random bytes per example: far more than any call draws (a few hundred), so that an
+#: example never runs out of choices.
+EXAMPLE_BYTES = 4096
+#: Give up after this many examples per requested one whose draws were rejected.
+MAX_INVALID_PER_EXAMPLE = 10
+
+
+def item_seed(seed: int, name: str) -> int:
+    """The seed of one item: the run's seed and the op's name (stable across processes)."""
+    return zlib.crc32(f"{seed}:{name}".encode())
+
+
+def drive(entry: OpEntry, check: Check, *, examples: int, seed: int = 0, with_variants: bool = True) -> int:
+    """Draw ``examples`` calls of ``entry`` with the random stream ``item_seed(seed,
+    entry.name)`` and check each; a call the real kernel accepted is then checked on
+    variants of it (strategies/variants.py) unless ``with_variants`` is false. Returns
+    the number of examples drawn (fewer than asked only if draws kept being rejected)."""
+
+    @settings(database=None, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(data=st.data())
+    def explore(data) -> None:
+        call = data.draw(op_calls(entry), label="call")
+        if check(call) and with_variants:
+            for variant in data.draw(variants(entry, call), label="variants"):
+                check(variant)
+
+    rng = random.Random(item_seed(seed, entry.name))
+    fuzz = explore.hypothesis.fuzz_one_input
+    drawn = tries = 0
+    while drawn < examples and tries < examples * MAX_INVALID_PER_EXAMPLE:
+        tries += 1
+        if fuzz(rng.randbytes(EXAMPLE_BYTES)) is not None:
+            drawn += 1
+    return drawn

@@ -1,0 +1,363 @@
+"""Metamorphic variants: a drawn call checked again on other geometries of its tensors.
+
+A Hypothesis example pays for drawing a whole call; a variant costs one more check. Each
+variant changes one thing about one tensor argument (or, for ``dtypes`` and ``empty``,
+the tensors that must change together) and keeps the call valid as far as the recipe
+can tell; the real kernel has the last word (a variant it rejects is an error-parity
+check like any other). The kinds:
+
+- layouts, the same values in another memory layout: ``permuted`` (memory order
+  reversed), ``channels_last`` / ``channels_last_3d``, ``sliced`` (every dim stepped by
+  2), ``offset`` (a storage offset), ``expanded`` (a dim of stride 0, read-only
+  arguments only), ``conj`` / ``neg`` views;
+- dtypes: ``dtype`` (one tensor in another dtype: mixed-dtype promotion), ``dtypes``
+  (every tensor of the first tensor's dtype together), from another promotion category
+  (bool, integer, low-precision float, float64, complex); index tensors switch
+  between int64 and int32 only;
+- shapes: ``0-d`` (an operand as a 0-d tensor, of its own or another category),
+  ``empty`` (one size set to 0 in every tensor that has it at the same place, counted
+  from the right as broadcasting aligns them), ``broadcast`` (an operand's size set to
+  1 or its leading dim dropped, pointwise ops);
+- arguments: a ``memory_format`` of the first tensor's channels-last format, a dim
+  written as its negative equivalent, a bool flag flipped.
+
+``variants(entry, call)`` draws which ones a call gets: one per group (about ten).
+Drawing them, rather than taking all of the dozens a call has, keeps the cost per
+example bounded; over the examples of an item every kind comes up.
+Variant calls carry the kind in ``OpCall.variant`` (a finding's traits name it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Callable, Iterator
+
+import torch
+from hypothesis import strategies as st
+
+from crossref.catalog import OpEntry
+from crossref.opcall import (
+    ALL_DTYPES,
+    COMPLEX_DTYPES,
+    FLOAT_DTYPES,
+    INT_DTYPES,
+    OpCall,
+    StorageSpec,
+    TensorSpec,
+    contiguous_strides,
+    differentiable,
+    storage_extent,
+)
+
+from .tensors import ints
+
+_INDEX_SWAP = {torch.int64: torch.int32, torch.int32: torch.int64}
+
+
+def category(dtype: torch.dtype) -> str:
+    """The type-promotion category of a dtype: bool, int, float or complex."""
+    if dtype == torch.bool:
+        return "bool"
+    if dtype in INT_DTYPES:
+        return "int"
+    if dtype in COMPLEX_DTYPES:
+        return "complex"
+    return "float"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Slot:
+    """Where a tensor argument sits: schema argument name, whether the op writes it."""
+
+    name: str
+    spec: TensorSpec
+    written: bool
+    first: bool  # the call's first tensor argument
+
+
+def slots(entry: OpEntry, call: OpCall) -> list[Slot]:
+    """The call's tensor arguments in schema order (list elements each in their own slot)."""
+    written = {a.name for a in entry.schema.arguments if a.alias_info is not None and a.alias_info.is_write}
+    names = [a.name for a in entry.schema.arguments]
+    values = [(names[i] if i < len(names) else f"arg{i}", v) for i, v in enumerate(call.args)] + list(call.kwargs)
+    out: list[Slot] = []
+    for name, value in values:
+        leaves = value if isinstance(value, (list, tuple)) else [value]
+        for leaf in leaves:
+            if isinstance(leaf, TensorSpec):
+                out.append(Slot(name, leaf, name in written, not out))
+    return out
+
+
+# ----------------------------------------------------------------- building blocks
+#
+# Variant generators yield builders (argument-free callables), not calls: a call takes a
+# few variants of the dozens it could have, and only those are built.
+
+Builder = Callable[[], OpCall]
+_lazy = functools.partial
+
+
+def _with(call: OpCall, kind: str, mapping: dict[TensorSpec, TensorSpec], storages=None) -> OpCall:
+    return call.with_tensors(mapping, storages, variant=kind).compact()
+
+
+def _restrided(call: OpCall, spec: TensorSpec, stride: tuple[int, ...], offset: int, tag: str, kind: str) -> OpCall:
+    """``spec`` re-laid out over a storage of its own (same dtype and values recipe)."""
+    base = call.storages[spec.storage]
+    storage = dataclasses.replace(base, numel=max(storage_extent(spec.size, stride, offset), 1))
+    tags = tuple(x for x in spec.layout if x not in ("contiguous", "aliased")) + (tag,)
+    new = dataclasses.replace(spec, storage=len(call.storages), stride=stride, offset=offset, view=True,
+                              layout=tags)
+    return _with(call, kind, {spec: new}, call.storages + (storage,))
+
+
+def _order_strides(size: tuple[int, ...], order: list[int]) -> tuple[int, ...]:
+    """Dense strides laying dims out in ``order`` (outermost first)."""
+    stride = [0] * len(size)
+    acc = 1
+    for d in reversed(order):
+        stride[d] = acc
+        acc *= max(size[d], 1)
+    return tuple(stride)
+
+
+def _big_dims(spec: TensorSpec) -> list[int]:
+    return [i for i, s in enumerate(spec.size) if s > 1]
+
+
+def layout_variants(call: OpCall, slot: Slot) -> Iterator[Builder]:
+    spec = slot.spec
+    if 0 in spec.size:
+        return
+    size, rank = spec.size, len(spec.size)
+    dtype = call.storages[spec.storage].dtype
+    big = _big_dims(spec)
+    if len(big) >= 2:
+        yield _lazy(_restrided, call, spec, _order_strides(size, list(reversed(range(rank)))), 0, "permuted",
+                         f"permuted:{slot.name}")
+    if rank == 4 and size[1] > 1 and (size[2] > 1 or size[3] > 1):
+        yield _lazy(_restrided, call, spec, _order_strides(size, [0, 2, 3, 1]), 0, "channels_last", f"channels_last:{slot.name}")
+    if rank == 5 and size[1] > 1 and any(s > 1 for s in size[2:]):
+        yield _lazy(_restrided, call, spec, _order_strides(size, [0, 2, 3, 4, 1]), 0, "channels_last_3d",
+                         f"channels_last_3d:{slot.name}")
+    if big:
+        stepped = tuple(st * 2 for st in contiguous_strides(size))
+        yield _lazy(_restrided, call, spec, stepped, 0, "sliced", f"sliced:{slot.name}")
+    if spec.offset == 0:
+        yield _lazy(_restrided, call, spec, spec.stride, 1 + spec.storage % 3, "offset", f"offset:{slot.name}")
+    if big and not slot.written:
+        d = big[-1]
+        stride = tuple(0 if i == d else st for i, st in enumerate(contiguous_strides(size[:d] + (1,) + size[d + 1:])))
+        yield _lazy(_restrided, call, spec, stride, 0, "expanded", f"expanded:{slot.name}")
+    if not slot.written and dtype in COMPLEX_DTYPES and not spec.conj:
+        yield _lazy(_with, call, f"conj:{slot.name}", {spec: dataclasses.replace(spec, conj=True, layout=_tag(spec, "conj"))})
+    if not slot.written and differentiable(dtype) and not spec.neg:
+        yield _lazy(_with, call, f"neg:{slot.name}", {spec: dataclasses.replace(spec, neg=True, layout=_tag(spec, "neg"))})
+
+
+def _tag(spec: TensorSpec, tag: str) -> tuple[str, ...]:
+    return tuple(x for x in spec.layout if x != "contiguous") + (tag,)
+
+
+def _retyped(call: OpCall, specs: list[TensorSpec], dtype: torch.dtype, kind: str, *, conj: bool = False) -> OpCall:
+    """``specs`` (with every tensor on their storages) in ``dtype``: flags the dtype
+    cannot carry (conj, neg, requires_grad) are dropped; with ``conj``, ``specs``
+    become conj views."""
+    storages = list(call.storages)
+    touched = {t.storage for t in specs}
+    for i in touched:
+        old = storages[i]
+        storages[i] = dataclasses.replace(old, dtype=dtype, requires_grad=old.requires_grad and differentiable(dtype),
+                                          fill=old.fill if old.fill != "specials" or differentiable(dtype) else "random")
+    mapping = {t: dataclasses.replace(t, conj=(t.conj or (conj and t in specs)) and dtype in COMPLEX_DTYPES,
+                                      neg=t.neg and differentiable(dtype),
+                                      layout=_tag(t, "conj") if conj and t in specs else t.layout)
+               for t in call.tensor_specs() if t.storage in touched}
+    return _with(call, kind, mapping, storages)
+
+
+def dtype_variants(call: OpCall, slot: Slot, *, same_category: bool | None = None,
+                   together: list[TensorSpec] | None = None) -> Iterator[Builder]:
+    """``slot``'s tensor in another dtype: of another promotion category, or of its own
+    category and another width (``same_category`` True or False; None: both). With
+    ``together``, every tensor of ``together`` that has the slot's dtype changes with
+    it. Index tensors swap int64 and int32."""
+    storage = call.storages[slot.spec.storage]
+    dtype = storage.dtype
+    if storage.fill == "range":  # an index tensor: its values must stay integers in range
+        if dtype in _INDEX_SWAP and together is None and same_category is not False:
+            yield _lazy(_retyped, call, [slot.spec], _INDEX_SWAP[dtype], f"dtype:{slot.name}:{_short(_INDEX_SWAP[dtype])}")
+        return
+    specs = [slot.spec]
+    if together is not None:
+        specs = [t for t in together if call.storages[t.storage].dtype == dtype and call.storages[t.storage].fill != "range"]
+        if len(specs) < 2:
+            return
+    if same_category is False and together is None and not slot.written and dtype not in COMPLEX_DTYPES:
+        yield _lazy(_retyped, call, [slot.spec], torch.complex64, f"conj:{slot.name}:complex64", conj=True)
+    for other in ALL_DTYPES:
+        same = category(other) == category(dtype)
+        if other == dtype or (same and other.itemsize == dtype.itemsize and other != torch.bfloat16) or (
+                same_category is not None and same != same_category):
+            continue
+        name = f"dtypes:{_short(other)}" if together is not None else f"dtype:{slot.name}:{_short(other)}"
+        yield _lazy(_retyped, call, specs, other, name)
+
+
+def _short(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def zero_d_variants(call: OpCall, slot: Slot) -> Iterator[Builder]:
+    """``slot``'s tensor as a 0-d tensor: of its own dtype, and of one dtype per promotion
+    category (a 0-d operand takes part in type promotion only from a higher category)."""
+    spec = slot.spec
+    if not spec.size or call.storages[spec.storage].fill == "range":
+        return
+    storage = call.storages[spec.storage]
+    index = len(call.storages)
+    for dtype in dict.fromkeys((storage.dtype, torch.bool, torch.int64, torch.float64, torch.complex64)):
+        grad = storage.requires_grad and differentiable(dtype)
+        fill = storage.fill if storage.fill != "specials" or differentiable(dtype) else "random"
+        new_storage = StorageSpec(dtype, 1, fill, storage.seed, storage.low, storage.high, grad)
+        new = TensorSpec(index, (), (), 0, False, spec.conj and dtype in COMPLEX_DTYPES,
+                         spec.neg and differentiable(dtype), ("contiguous",))
+        name = "0-d" if dtype == storage.dtype else f"0-d:{_short(dtype)}"
+        yield _lazy(_with, call, f"{name}:{slot.name}", {spec: new}, call.storages + (new_storage,))
+
+
+def _resized(spec: TensorSpec, size: tuple[int, ...]) -> TensorSpec:
+    """``spec`` with a new size: contiguous strides unless it kept a layout worth keeping."""
+    return dataclasses.replace(spec, size=size, stride=contiguous_strides(size), offset=spec.offset,
+                               layout=("contiguous",) if spec.offset == 0 else ("offset",))
+
+
+def empty_variant(call: OpCall, first: Slot, every: list[Slot]) -> Iterator[Builder]:
+    """The first tensor's last non-empty dim set to 0, and the same dim (aligned from the
+    right) of every tensor with the same size there."""
+    spec = first.spec
+    dims = [i for i, s in enumerate(spec.size) if s > 0]
+    if not dims:
+        return
+    d = dims[-1]
+    size_there, from_right = spec.size[d], len(spec.size) - d
+    mapping = {}
+    for s in every:
+        t = s.spec
+        if call.storages[t.storage].fill == "range":
+            continue
+        j = len(t.size) - from_right
+        if 0 <= j and t.size[j] == size_there:
+            mapping[t] = _resized(t, t.size[:j] + (0,) + t.size[j + 1:])
+    yield _lazy(_with, call, "empty", mapping)
+
+
+def broadcast_variant(call: OpCall, slot: Slot) -> Iterator[Builder]:
+    """An operand that broadcasts: a size above 1 set to 1 (the outermost, or the
+    innermost), or its leading dim dropped."""
+    spec = slot.spec
+    big = _big_dims(spec)
+    if not big or slot.written:
+        return
+    for d in dict.fromkeys((big[0], big[-1])):
+        yield _lazy(_with, call, f"broadcast:{slot.name}",
+                    {spec: _resized(spec, spec.size[:d] + (1,) + spec.size[d + 1:])})
+    if len(spec.size) > 1:
+        yield _lazy(_with, call, f"broadcast:{slot.name}", {spec: _resized(spec, spec.size[1:])})
+
+
+_DIM_NAMES = frozenset({"dim", "dim0", "dim1", "dim2", "start_dim", "end_dim", "dims"})
+_FORMAT = {4: torch.channels_last, 5: torch.channels_last_3d}
+
+
+def _with_argument(call: OpCall, entry: OpEntry, name: str, value, kind: str) -> OpCall:
+    """``call`` with argument ``name`` set to ``value`` (passed by keyword when it was left out)."""
+    names = [a.name for a in entry.schema.arguments]
+    index = names.index(name)
+    if index < len(call.args):
+        args = call.args[:index] + (value,) + call.args[index + 1:]
+        return dataclasses.replace(call, args=args, variant=kind)
+    kwargs = dict(call.kwargs)
+    kwargs[name] = value
+    return dataclasses.replace(call, kwargs=tuple(kwargs.items()), variant=kind)
+
+
+def _argument(call: OpCall, entry: OpEntry, name: str):
+    names = [a.name for a in entry.schema.arguments]
+    index = names.index(name)
+    if index < len(call.args):
+        return call.args[index]
+    return dict(call.kwargs).get(name, _MISSING)
+
+
+_MISSING = object()
+
+
+def argument_variants(entry: OpEntry, call: OpCall, first: Slot) -> Iterator[Builder]:
+    """Other values of non-tensor arguments: a memory_format of the first tensor's
+    channels-last format (or contiguous), a dim written as its negative equivalent,
+    a bool flag flipped."""
+    rank = len(first.spec.size)
+    for a in entry.schema.arguments:
+        kind = str(a.real_type)
+        value = _argument(call, entry, a.name)
+        if kind in ("MemoryFormat", "Optional[MemoryFormat]"):
+            for fmt in (_FORMAT.get(rank), torch.contiguous_format):
+                if fmt is not None and value != fmt:
+                    yield _lazy(_with_argument, call, entry, a.name, fmt, f"{a.name}={str(fmt).removeprefix('torch.')}")
+        elif a.name in _DIM_NAMES and rank and kind in ("int", "Optional[int]") and isinstance(value, int) \
+                and not isinstance(value, bool) and 0 <= value < rank:
+            yield _lazy(_with_argument, call, entry, a.name, value - rank, f"{a.name}=negative")
+        elif a.name in _DIM_NAMES and rank and kind.startswith(("List[int]", "Optional[List[int]]")) \
+                and isinstance(value, list) and any(isinstance(d, int) and 0 <= d < rank for d in value):
+            flipped = [d - rank if isinstance(d, int) and 0 <= d < rank else d for d in value]
+            yield _lazy(_with_argument, call, entry, a.name, flipped, f"{a.name}=negative")
+        elif kind in ("bool", "Optional[bool]") and not (a.alias_info is not None):
+            current = a.default_value if value is _MISSING else value
+            if isinstance(current, bool) or current is None:
+                yield _lazy(_with_argument, call, entry, a.name, not current, f"{a.name}={not current}")
+
+
+# ----------------------------------------------------------------- choosing
+
+
+def groups(entry: OpEntry, call: OpCall) -> list[list[Builder]]:
+    """Every variant of ``call``, in groups of which a check takes one each: layouts of
+    the first tensor (two of them); layouts of the others; the first tensor's dtype in
+    its own category, and in another; the others' dtypes, or every tensor of the first
+    one's dtype together; a 0-d operand; an empty version; for pointwise ops of several
+    tensors, a broadcasting operand; another value of a non-tensor argument."""
+    found = slots(entry, call)
+    if not found:
+        return []
+    first, rest = found[0], found[1:]
+    tensors = [s.spec for s in found]
+    several = entry.family == "pointwise" and len(found) > 1
+    layouts = list(layout_variants(call, first))
+    out = [
+        layouts,
+        layouts,
+        [v for s in rest for v in layout_variants(call, s)],
+        list(dtype_variants(call, first, same_category=True)),
+        list(dtype_variants(call, first, same_category=False)),
+        list(dtype_variants(call, first, together=tensors)) + [v for s in rest for v in dtype_variants(call, s)],
+        [v for s in (rest or [first]) if not s.written for v in zero_d_variants(call, s)],
+        list(empty_variant(call, first, found)),
+        [v for s in found for v in broadcast_variant(call, s)] if several else [],
+        list(argument_variants(entry, call, first)),
+    ]
+    return [g for g in out if g]
+
+
+@st.composite
+def variants(draw, entry: OpEntry, call: OpCall) -> list[OpCall]:
+    """Variants of ``call`` to check: one of each group of ``groups(entry, call)`` (never
+    the same one twice). Shrinks towards the first of each group."""
+    chosen: dict[int, OpCall] = {}
+    for group in groups(entry, call):
+        pick = draw(ints(0, len(group) - 1))
+        if id(group[pick]) not in chosen:
+            chosen[id(group[pick])] = group[pick]()
+    return list(chosen.values())
