@@ -26,6 +26,7 @@ from crossref.session import (
     finish_run_dir,
     parse_options,
     run_dir_for,
+    run_seed,
     shard_items,
 )
 
@@ -46,6 +47,7 @@ _WORKER = pytest.StashKey[WorkerSession]()
 _START = pytest.StashKey[float]()
 _ROWS = pytest.StashKey[dict]()
 _LOST = pytest.StashKey[list]()  # xdist workers that died mid-run (controller)
+_SEED = pytest.StashKey[int]()  # the run's seed: every item's random stream derives from it
 
 
 _PROGRESS: dict = {}
@@ -78,16 +80,19 @@ def pytest_configure(config):
         settings.load_profile("crossref-cli")
     if _is_worker(config):
         config.stash[_RUN_DIR] = config.workerinput["crossref_run_dir"]
+        config.stash[_SEED] = config.workerinput["crossref_seed"]
     else:
         config.stash[_RUN_DIR] = str(run_dir_for(opts.report_dir))
+        config.stash[_SEED] = run_seed(config.getoption("hypothesis_seed", None), settings.default.derandomize)
         config.stash[_START] = time.time()
         config.stash[_ROWS] = {}
         config.stash[_LOST] = []
 
 
 @pytest.hookimpl(optionalhook=True)  # xdist's hooks: pytest without xdist must not choke on them
-def pytest_configure_node(node):  # xdist controller: tell the worker where to write
+def pytest_configure_node(node):  # xdist controller: tell the worker where to write, and the seed
     node.workerinput["crossref_run_dir"] = node.config.stash[_RUN_DIR]
+    node.workerinput["crossref_seed"] = node.config.stash[_SEED]
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -119,7 +124,8 @@ def crossref_session(pytestconfig) -> WorkerSession:
         worker = config.workerinput["workerid"] if _is_worker(config) else "main"
         opts = config.stash[_OPTIONS]
         budget = opts.shrink_seconds if opts.shrink_seconds is not None else SHRINK_SECONDS.get(_profile(config), 20.0)
-        config.stash[_WORKER] = WorkerSession(config.stash[_RUN_DIR], worker, opts, shrink_seconds=budget)
+        config.stash[_WORKER] = WorkerSession(config.stash[_RUN_DIR], worker, opts, shrink_seconds=budget,
+                                              examples=settings.default.max_examples, seed=config.stash[_SEED])
     return config.stash[_WORKER]
 
 
@@ -172,7 +178,7 @@ def pytest_sessionfinish(session, exitstatus):
         "checks_selected": list(opts.checks),
         "baseline_path": str(opts.baseline) if opts.baseline else "",
         "shard": f"{opts.shard[0]}/{opts.shard[1]}" if opts.shard else "",
-        "seed": config.getoption("hypothesis_seed", None) or "random",
+        "seed": config.stash[_SEED],
         "profile": _profile(config),
         "max_examples": settings.default.max_examples,
         "ops_patterns": list(opts.ops),

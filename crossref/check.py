@@ -80,23 +80,30 @@ class Checker:
     progress: object | None = None  # callable(device_index, phase), told before each run
     seen: dict[str, int] = field(default_factory=dict)  # signature -> size of the example stored
 
-    def run(self, call: OpCall, tags: frozenset[str] = frozenset(), *, item: str = "", phase: str = "generate") -> list[DeviceCheck]:
-        """Compute the checks of ``call`` on every device (in the child process when
-        isolated) and record them."""
+    def run(self, call: OpCall, tags: frozenset[str] = frozenset(), *, item: str = "", phase: str = "generate",
+            devices: tuple[str, ...] | None = None) -> list[DeviceCheck]:
+        """Compute the checks of ``call`` on every device (``devices``: on those only), in
+        the child process when isolated, and record them."""
         start = time.perf_counter()
-        checks = self.isolated.compute(call, tags) if self.isolated is not None else self.compute(call, tags)
+        if self.isolated is not None:
+            checks = self.isolated.compute(call, tags, devices)
+        else:
+            checks = self.compute(call, tags, devices)
         if self.recorder is not None:
             seconds = (time.perf_counter() - start) / max(len(checks), 1)
             for check in checks:
                 self.record(call, check, item, phase, seconds)
         return checks
 
-    def compute(self, call: OpCall, tags: frozenset[str] = frozenset()) -> list[DeviceCheck]:
-        """Real run, fake run, comparison and classification on every device."""
+    def compute(self, call: OpCall, tags: frozenset[str] = frozenset(),
+                devices: tuple[str, ...] | None = None) -> list[DeviceCheck]:
+        """Real run, fake run, comparison and classification on every device (of ``devices``)."""
         checks = []
         cache_checks = "cache" in self.checks or "torch-cache" in self.checks
         tell = self.progress or (lambda device_index, phase: None)
         for d, device in enumerate(self.devices):
+            if devices is not None and device not in devices:
+                continue
             _torch.clear_fake_cache()
             tell(d, "real")
             real = run_real(call, device)
@@ -149,6 +156,7 @@ class Checker:
                 "cache_misses": check.cache.misses if check.cache else 0,
                 "cache_bypasses": ",".join(f"{k}={v}" for k, v in check.cache.bypasses) if check.cache else "",
                 "phase": phase,
+                "variant": call.variant,
             },
         )
         size = call.size_key()

@@ -81,9 +81,11 @@ def real_error_kind(message: str) -> str:
     return "other"
 
 
+# dtype names as torch and its C++ kernels print them ("c10::complex<double>", "long int").
 _DTYPE_WORDS = re.compile(
-    r"\b(torch\.)?(bool|u?int\d+|float\d+|bfloat16|complex\d+|Half|BFloat16|Float|Double|Long|Int|Short|"
-    r"Char|Byte|Bool|ComplexFloat|ComplexDouble|signed char|unsigned char)\b")
+    r"c10::complex<\w+>|c10::\w+|\b(torch\.)?(bool|u?int\d+|float\d+|bfloat16|complex\d+|Half|BFloat16|Float|"
+    r"Double|Long|Int|Short|Char|Byte|Bool|ComplexFloat|ComplexDouble|ComplexHalf|signed char|unsigned char|"
+    r"long long|long int|short int|long|double|float|int|half)\b")
 
 
 def _normalize(text: str) -> str:

@@ -1,13 +1,15 @@
-"""The failure a test item raises for new findings: one exception class per category
-(so Hypothesis shrinks distinct bugs apart instead of slipping from one to another),
-with a message showing the shrunk call, real vs fake side by side, and the repro."""
+"""The failure a test item raises for its new findings: one exception class per
+category (the most severe finding's names it), with a message giving every new
+signature with its shrunk call and repro, real and fake side by side."""
 
 from __future__ import annotations
 
+import os
+
 from .check import DeviceCheck
-from .classify import CATEGORIES, Finding
+from .classify import CATEGORIES, SEVERITIES
 from .execute import Outcome, TensorMeta, Value
-from .opcall import OpCall
+from .search import ItemResult
 
 
 class CrossrefMismatch(AssertionError):
@@ -39,24 +41,48 @@ def _meta_text(m: TensorMeta | Value) -> str:
             f"{m.device} {alias}{' is in[%d]' % m.is_input if m.is_input is not None else ''}{flags}")
 
 
-def message(call: OpCall, checks: list[DeviceCheck], failing: list[Finding], repros: dict[str, str]) -> str:
-    lines = [f"fake mode disagrees with the real kernel: {len(failing)} new finding(s)", f"call: {call.describe()}", ""]
-    for f in failing:
-        lines.append(f"  [{f.severity} {f.category}] {f.device} {f.field}: real={f.real}  fake={f.fake}")
-        lines.append(f"      signature {f.signature}  repro: python {repros.get(f.signature, '?')}")
-    for ch in checks:
-        if not any(f.device == ch.device for f in failing):
-            continue
-        real, fake = _side(ch.real), _side(ch.fake)
-        width = max(len(r) for r in real) + 2
-        lines += ["", f"  {ch.device}: {'real':<{width}}| fake", "  " + "-" * (width + 12)]
-        for i in range(max(len(real), len(fake))):
-            r = real[i] if i < len(real) else ""
-            fk = fake[i] if i < len(fake) else ""
-            lines.append(f"  {'':{len(ch.device)}}  {r:<{width}}| {fk}")
+#: Findings shown with real and fake side by side in a failure message; the rest get a line each.
+SIDE_BY_SIDE = 5
+
+
+def _table(ch: DeviceCheck) -> list[str]:
+    real, fake = _side(ch.real), _side(ch.fake)
+    width = max(len(r) for r in real) + 2
+    lines = [f"      {ch.device}: {'real':<{width}}| fake", "      " + "-" * (width + 12)]
+    for i in range(max(len(real), len(fake))):
+        r = real[i] if i < len(real) else ""
+        fk = fake[i] if i < len(fake) else ""
+        lines.append(f"      {'':{len(ch.device)}}  {r:<{width}}| {fk}")
+    return lines
+
+
+def _where(path: str) -> str:
+    rel = os.path.relpath(path) if path else "?"
+    return path if rel.startswith("..") else rel
+
+
+def message(result: ItemResult) -> str:
+    """Every new finding of an item: what differs, the shrunk call, the repro; the
+    first few with real and fake side by side."""
+    new = result.new
+    lines = [f"fake mode disagrees with the real kernel: {len(new)} new finding(s) in {result.examples} examples "
+             f"({result.checks} checks)"]
+    for i, n in enumerate(new):
+        f = n.finding
+        how = "shrunk" if n.shrunk is not None else "not shrunk"
+        if n.shrunk is not None:
+            how += f" in {n.shrunk.checks} checks" + ("" if n.shrunk.complete else ", budget spent")
+        lines += ["", f"  [{f.severity} {f.category}] {f.device} {f.field}: real={f.real}  fake={f.fake}",
+                  f"      call: {n.call.describe()}  ({how})",
+                  f"      signature {f.signature}  repro: python {_where(n.repro)}"]
+        if i < SIDE_BY_SIDE:
+            for ch in n.checks:
+                if ch.device == f.device:
+                    lines += _table(ch)
     return "\n".join(lines)
 
 
-def mismatch_error(call: OpCall, checks: list[DeviceCheck], failing: list[Finding], repros: dict[str, str]) -> CrossrefMismatch:
-    cls = MISMATCH_TYPES[sorted(failing, key=lambda f: CATEGORIES.index(f.category))[0].category]
-    return cls(message(call, checks, failing, repros))
+def mismatch_error(result: ItemResult) -> CrossrefMismatch:
+    """The item's failure: its class is the most severe new finding's category."""
+    first = min(result.new, key=lambda n: (SEVERITIES.index(n.finding.severity), CATEGORIES.index(n.finding.category)))
+    return MISMATCH_TYPES[first.finding.category](message(result))

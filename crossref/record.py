@@ -25,7 +25,7 @@ class Recorder:
         self.path = parts / f"{worker}.jsonl"
         self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the run
         self._lock = threading.Lock()
-        self.rows = {"result": 0, "finding": 0, "example": 0, "note": 0}
+        self.rows = {"result": 0, "finding": 0, "example": 0, "item": 0, "note": 0}
 
     def write(self, kind: str, row: dict[str, Any]) -> None:
         row = {"t": kind, "worker": self.worker, **row}

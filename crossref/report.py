@@ -1,7 +1,7 @@
 """The controller-only merge: per-worker JSONL parts -> the run's report.
 
-Writes exactly the contract of DESIGN.md section 4: findings.parquet, results.parquet,
-summary.json, summary.md and repros/. The only module that imports pandas. Column
+Writes the report contract (reports/README.md): findings.parquet, results.parquet,
+items.parquet, summary.json, summary.md and repros/. The only module that imports pandas. Column
 lists are declared once here (RESULT_COLUMNS, FINDING_COLUMNS) and tests validate
 written files against them.
 """
@@ -43,6 +43,22 @@ RESULT_COLUMNS: dict[str, str] = {
     "cache_misses": "int64",
     "cache_bypasses": "string",
     "phase": "string",
+    "variant": "string",
+    "worker": "string",
+}
+
+#: One row per test item of the sweep: how much of its budget it drew and what it found.
+ITEM_COLUMNS: dict[str, str] = {
+    "item": "string",
+    "op": "string",
+    "examples": "int64",
+    "checks": "int64",
+    "variants": "int64",
+    "valid": "int64",
+    "new": "int64",
+    "shrink_checks": "int64",
+    "explore_seconds": "float64",
+    "shrink_seconds": "float64",
     "worker": "string",
 }
 
@@ -67,11 +83,10 @@ FINDING_COLUMNS: dict[str, str] = {
 }
 
 
-def read_parts(run_dir: Path) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
-    """All rows of all workers: results, findings, examples, notes. A torn last line
-    (a worker killed mid-write) is skipped, not fatal."""
-    results, findings, examples, notes = [], [], [], []
-    sinks = {"result": results, "finding": findings, "example": examples, "note": notes}
+def read_parts(run_dir: Path) -> dict[str, list[dict]]:
+    """All rows of all workers by kind: ``result``, ``finding``, ``example``, ``item``
+    and ``note``. A torn last line (a worker killed mid-write) is skipped, not fatal."""
+    rows: dict[str, list[dict]] = {kind: [] for kind in ("result", "finding", "example", "item", "note")}
     for part in sorted((run_dir / PARTS_DIR).glob("*.jsonl")):
         with open(part, encoding="utf-8") as fh:
             for line in fh:
@@ -79,8 +94,8 @@ def read_parts(run_dir: Path) -> tuple[list[dict], list[dict], list[dict], list[
                     row = json.loads(line)
                 except json.JSONDecodeError:
                     continue
-                sinks.get(row.pop("t", ""), notes).append(row)
-    return results, findings, examples, notes
+                rows.get(row.pop("t", ""), rows["note"]).append(row)
+    return rows
 
 
 def _frame(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
@@ -163,12 +178,15 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
 
     run_dir = Path(run_dir)
     baseline = baseline or {}
-    results, findings, examples, notes = read_parts(run_dir)
+    parts = read_parts(run_dir)
+    results, notes = parts["result"], parts["note"]
     res_df = _frame(results, RESULT_COLUMNS)
-    find_df = build_findings(findings, examples)
+    find_df = build_findings(parts["finding"], parts["example"])
     find_df["baseline"] = find_df["signature"].isin(list(baseline))
+    items_df = _frame(parts["item"], ITEM_COLUMNS)
     res_df.to_parquet(run_dir / "results.parquet", index=False)
     find_df.to_parquet(run_dir / "findings.parquet", index=False)
+    items_df.to_parquet(run_dir / "items.parquet", index=False)
     # The contract's folder exists even when no finding wrote a script into it, so a
     # reader (dashboard, CI check) can tell "no findings" from "no report".
     (run_dir / "repros").mkdir(exist_ok=True)
@@ -207,6 +225,7 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
         "findings_by_category": {k: int(v) for k, v in find_df["category"].value_counts().items()} if len(find_df) else {},
         "findings_by_severity": {k: int(v) for k, v in find_df["severity"].value_counts().items()} if len(find_df) else {},
         "valid_share_by_family": by_family,
+        "items": item_statistics(items_df),
         "cache": cache,
         "rows": row_check,
         **({"baseline": _baseline_summary(baseline, find_df, res_df, meta)} if meta.get("baseline_path") else {}),
@@ -215,6 +234,23 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     (run_dir / "summary.md").write_text(render_markdown(summary, find_df))
     return summary
+
+
+def item_statistics(items: pd.DataFrame) -> dict:
+    """How the op items spent their budgets: examples drawn per item (every item draws
+    its whole budget, findings or not), checks with variants, shrinking."""
+    if not len(items):
+        return {}
+
+    def spread(col: str) -> dict:
+        return {"min": int(items[col].min()), "median": float(items[col].median()), "max": int(items[col].max()),
+                "total": int(items[col].sum())}
+
+    return {"count": int(len(items)), "examples": spread("examples"), "checks": spread("checks"),
+            "variants": int(items["variants"].sum()), "with_new_findings": int((items["new"] > 0).sum()),
+            "new_findings": int(items["new"].sum()), "shrink_checks": int(items["shrink_checks"].sum()),
+            "explore_seconds": round(float(items["explore_seconds"].sum()), 1),
+            "shrink_seconds": round(float(items["shrink_seconds"].sum()), 1)}
 
 
 def _parse_bypasses(text: str) -> dict[str, int]:
@@ -270,6 +306,7 @@ def render_markdown(summary: dict, findings: pd.DataFrame) -> str:
         f"with at least one valid call: {summary['ops_with_valid_call']}, not tested: {len(summary.get('ops_skipped', {}))}",
         f"- checks: {summary['checks']} " + "(" + ", ".join(f"{k} {v}" for k, v in summary["counts_by_status"].items()) + ")",
         f"- findings: {summary['findings']} (new, failing: {summary['findings_new']})",
+        *_items_line(summary.get("items") or {}),
         "",
         "## Findings by category",
         "",
@@ -324,6 +361,16 @@ def render_markdown(summary: dict, findings: pd.DataFrame) -> str:
     if not summary["rows"]["complete"] and not summary.get("workers_lost"):
         lines += ["", "**Warning: some workers wrote fewer rows than they reported (a worker died?).**"]
     return "\n".join(lines) + "\n"
+
+
+def _items_line(items: dict) -> list[str]:
+    if not items:
+        return []
+    ex, ch = items["examples"], items["checks"]
+    return [f"- items: {items['count']}; examples drawn per item: median {ex['median']:g} (min {ex['min']}, "
+            f"max {ex['max']}); checks per item with variants: median {ch['median']:g}; "
+            f"{items['with_new_findings']} items with new findings, {items['new_findings']} shrunk in "
+            f"{items['shrink_checks']} checks ({items['shrink_seconds']:g} s)"]
 
 
 def _cell(text: Any) -> str:

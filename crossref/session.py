@@ -6,7 +6,9 @@ Plain Python: conftest.py turns ``UsageError`` into ``pytest.UsageError``.
 from __future__ import annotations
 
 import os
+import random
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from . import catalog
 from .check import CHECKS, DEFAULT_CHECKS, Checker
 from .errors import UsageError
 from .failure import mismatch_error
-from .opcall import OpCall
+from .search import ItemResult, ItemSearch
 from .baseline import load as load_baseline
 from .record import Recorder
 
@@ -115,6 +117,18 @@ def parse_options(ops: str | None, devices: str | None, examples: str | int | No
                    selected, bool(isolate), limit, base, bool(update_baseline), bool(strict), parse_shard(shard))
 
 
+def run_seed(hypothesis_seed: str | int | None, derandomize: bool) -> int:
+    """The run's seed: ``--hypothesis-seed`` when given; 0 under a derandomized profile
+    (ci: the same calls every run); else a fresh random one (recorded in the summary,
+    so the run can be repeated with ``--hypothesis-seed``)."""
+    if hypothesis_seed is not None:
+        try:
+            return int(hypothesis_seed)
+        except (TypeError, ValueError):
+            return zlib.crc32(str(hypothesis_seed).encode())
+    return 0 if derandomize else random.getrandbits(32)
+
+
 def parse_shard(text: str | None) -> tuple[int, int] | None:
     """``"K/N"`` -> (K, N), 1 <= K <= N."""
     if text is None:
@@ -167,14 +181,15 @@ def finish_run_dir(run: Path) -> None:
 class WorkerSession:
     """What one process needs to run test items: a checker writing to its own part.
 
-    Shrinking is bounded per test item: once an item has shrunk for
-    ``shrink_seconds``, every further candidate but the best one so far passes at
-    once, so Hypothesis stops there and reports that best example (the last one that
-    failed: Hypothesis only tries candidates simpler than its best, so each failure
-    becomes the new best).
+    Each op item is an ``ItemSearch`` (search.py): ``search(entry, item)`` starts one,
+    the suite hands it every call it draws, and ``finish(search)`` shrinks the new
+    signatures and raises a CrossrefMismatch naming all of them (known ones pass).
+    ``examples`` is the number of calls an item draws, ``seed`` the run's seed, and
+    ``shrink_seconds`` each item's shrink budget.
     """
 
-    def __init__(self, run_dir: Path, worker: str, options: Options, shrink_seconds: float = 20.0) -> None:
+    def __init__(self, run_dir: Path, worker: str, options: Options, shrink_seconds: float = 20.0,
+                 examples: int = 25, seed: int = 0) -> None:
         self.recorder = Recorder(run_dir, worker)
         self.checker = Checker(devices=options.devices, all_strides=options.all_strides, recorder=self.recorder,
                                checks=options.checks, timeout=options.timeout)
@@ -185,28 +200,20 @@ class WorkerSession:
                 {"devices": options.devices, "all_strides": options.all_strides, "checks": options.checks},
                 IsolationOptions(timeout=options.timeout))
         self.shrink_seconds = shrink_seconds
-        self.baseline = set(load_baseline(options.baseline)) if options.baseline and options.baseline.exists() else set()
-        self._shrinking: dict[str, tuple[float, tuple]] = {}  # item -> (shrink start, best call's key)
+        self.examples = examples
+        self.seed = seed
+        self.baseline = frozenset(load_baseline(options.baseline)) if options.baseline and options.baseline.exists() \
+            else frozenset()
 
-    def check(self, entry: catalog.OpEntry, call: OpCall, item: str) -> None:
-        """Run one call; raise a CrossrefMismatch for new findings (known ones pass)."""
-        key = (call.describe(), call.storages)
-        shrinking = self._shrinking.get(item)
-        if shrinking is not None:
-            started, best = shrinking
-            if key != best and time.monotonic() - started > self.shrink_seconds:
-                return  # shrink budget spent: keep the best example as it is
-        checks = self.checker.run(call, entry.tags, item=item, phase="generate" if shrinking is None else "shrink")
-        failing = [f for ch in checks for f in ch.findings if f.fails and f.signature not in self.baseline]
-        if not failing:
-            return
-        self._shrinking[item] = (shrinking[0] if shrinking else time.monotonic(), key)
-        repros = {}
-        for f in failing:
-            path = self.checker.store_example(call, f, shrunk=True)
-            rel = os.path.relpath(path)
-            repros[f.signature] = path if rel.startswith("..") else rel
-        raise mismatch_error(call, checks, failing, repros)
+    def search(self, entry: catalog.OpEntry, item: str) -> ItemSearch:
+        return ItemSearch(self.checker, entry, item, known=self.baseline, shrink_seconds=self.shrink_seconds)
+
+    def finish(self, search: ItemSearch) -> ItemResult:
+        """Shrink the item's new findings; raise a CrossrefMismatch naming them all."""
+        result = search.finish()
+        if result.new:
+            raise mismatch_error(result)
+        return result
 
     stateful_item: str = ""
 

@@ -1,5 +1,6 @@
-"""The crossref sweep: one test item per ATen overload, each a Hypothesis test that
-draws calls of that overload and checks fake mode against the real kernel.
+"""The crossref sweep: one test item per ATen overload. Each item draws its budget of
+calls of that overload (strategies/drive.py), checks each against the real kernel,
+then shrinks every new finding and fails naming all of them (crossref/search.py).
 
     pytest -n auto                              # every overload
     pytest -k "aten.mm"                         # one op family by name
@@ -9,14 +10,14 @@ draws calls of that overload and checks fake mode against the real kernel.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from strategies.calls import op_calls, unsupported_reason
+from strategies.calls import unsupported_reason
+from strategies.drive import drive
 
 
-@given(data=st.data())
-def test_op(op_entry, crossref_session, data, request):
+def test_op(op_entry, crossref_session, request):
+    """Draw the item's whole budget of calls (and variants of the valid ones), then
+    shrink each new finding and fail naming all of them."""
     if op_entry.skip:
         pytest.skip(op_entry.skip)
     reason = unsupported_reason(op_entry)
@@ -24,5 +25,6 @@ def test_op(op_entry, crossref_session, data, request):
         pytest.skip(reason)
     if not any(op_entry.runs_on(d) for d in crossref_session.checker.devices):
         pytest.skip(f"no kernel on {', '.join(crossref_session.checker.devices)}")
-    call = data.draw(op_calls(op_entry), label="call")
-    crossref_session.check(op_entry, call, request.node.nodeid)
+    search = crossref_session.search(op_entry, request.node.nodeid)
+    drive(op_entry, search.check, examples=crossref_session.examples, seed=crossref_session.seed)
+    crossref_session.finish(search)

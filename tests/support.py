@@ -14,6 +14,7 @@ from crossref.check import Checker, DeviceCheck
 from crossref.execute import ErrorInfo, Outcome, TensorMeta, Value
 from crossref.opcall import OpCall
 from strategies.calls import op_calls
+from strategies.drive import drive
 
 
 # DESIGN.md section 4: the columns and summary entries a run promises at least.
@@ -43,20 +44,20 @@ def draw_many(strategy: st.SearchStrategy, n: int) -> list[Any]:
     return out
 
 
-def sweep(op: str, n: int, checker: Checker | None = None) -> list[tuple[OpCall, list[DeviceCheck]]]:
-    """Run ``n`` drawn calls of ``op`` through a Checker, exactly as suites/test_ops.py
-    does, but collecting every check instead of failing on the first finding."""
+def sweep(op: str, n: int, checker: Checker | None = None, *, seed: int = 0,
+          with_variants: bool = True) -> list[tuple[OpCall, list[DeviceCheck]]]:
+    """Check ``n`` drawn calls of ``op`` (and variants of the valid ones) through a
+    Checker, drawn exactly as suites/test_ops.py draws them, collecting every check."""
     entry = catalog.entry(op)
     checker = checker or Checker()
     seen: list[tuple[OpCall, list[DeviceCheck]]] = []
 
-    @quick(n)
-    @given(st.data())
-    def run(data):
-        call = data.draw(op_calls(entry), label="call")
-        seen.append((call, checker.run(call, entry.tags)))
+    def check(call):
+        checks = checker.run(call, entry.tags)
+        seen.append((call, checks))
+        return all(ch.real.error is None for ch in checks)
 
-    run()
+    drive(entry, check, examples=n, seed=seed, with_variants=with_variants)
     return seen
 
 

@@ -20,6 +20,7 @@ from crossref.failure import CrossrefMismatch
 from crossref.opcall import materialize
 from crossref.record import Recorder
 from plants import CUSTOM_OP, PLANTS, clean_exit, planted, run_script
+from strategies.drive import drive
 from strategies.calls import op_calls
 from strategies.tensors import tensor_calls
 from support import draw_many, findings, quick, sweep
@@ -176,29 +177,32 @@ def test_repro_of_outputs_sharing_storage_reproduces(tmp_path):
 
 
 def test_suite_path_fails_with_the_category_and_a_shrunk_repro(tmp_path):
-    """suites/test_ops.py's body under a planted bug: Hypothesis shrinks to a minimal call
-    and the item fails with the category's exception type and a working repro."""
+    """suites/test_ops.py's body under a planted bug: the item draws its whole budget,
+    shrinks the finding to a minimal call and fails with the category's exception type
+    and a working repro."""
     from crossref.session import WorkerSession, parse_options
 
     entry = catalog.entry("aten.clone.default")
     opts = parse_options(None, "cpu", None, str(tmp_path / "run"))
-    session = WorkerSession(tmp_path / "run", "main", opts)
-
-    @quick(30)
-    @given(data=st.data())
-    def item(data):
-        call = data.draw(op_calls(entry), label="call")
-        session.check(entry, call, "tests::aten.clone.default")
-
+    session = WorkerSession(tmp_path / "run", "main", opts, examples=30)
+    search = session.search(entry, "tests::aten.clone.default")
     with planted("storage_offset"):
+        drive(entry, search.check, examples=session.examples, seed=session.seed)
         with pytest.raises(CrossrefMismatch) as info:
-            item()
+            session.finish(search)
     session.close()
-    assert info.value.category == "storage_offset" and type(info.value).__name__ == "FakeMismatch_storage_offset"
+    assert search.examples == 30  # the whole budget, although the first call already failed
     text = str(info.value)
-    assert "call: aten.clone.default(T0:float32[])" in text, text  # shrunk to the smallest call
-    assert re.search(r"storage_offset\] cpu out\[0\]\.storage_offset: real=0  fake=1", text), text
-    script = re.search(r"repro: python (\S+\.py)", text).group(1)
+    # the offset shows on every call, shrunk to the smallest; the plant's contiguous
+    # output also gives permuted inputs other strides: a second signature, shrunk apart
+    offset = re.search(r"\[medium storage_offset\] cpu out\[0\]\.storage_offset: real=0  fake=1\n"
+                       r"      call: aten\.clone\.default\(T0:float32\[\]\) .*\n.*repro: python (\S+\.py)", text)
+    assert offset, text
+    stride = re.search(r"\[medium stride\] cpu out\[0\]\.stride: .*\n      call: aten\.clone\.default\(T0:float32\[2,2\]"
+                       r"\(stride=\(1, 2\),offset=0,permuted", text)
+    assert stride, text
+    assert type(info.value).__name__ == "FakeMismatch_stride"  # of equal severity, the first category names it
+    script = offset.group(1)
     result = run_script(script, "storage_offset")
     assert (clean_exit(result), result.returncode) == (0, 1), result.stdout + result.stderr
 

@@ -79,7 +79,7 @@ def test_a_torn_last_line_is_skipped(tmp_path):
     rec.close()
     with open(tmp_path / "parts" / "gw0.jsonl", "a") as fh:
         fh.write('{"t": "result", "op": "tor')
-    results, *_ = report.read_parts(tmp_path)
+    results = report.read_parts(tmp_path)["result"]
     assert [r["op"] for r in results] == ["a"]
 
 

@@ -1,0 +1,135 @@
+"""One test item's search: its whole budget explored, then every new finding shrunk.
+
+``ItemSearch.check`` is handed each call the item draws (strategies/drive.py draws
+them: the calls and their variants). It runs and records the check and keeps, for
+every new signature (a failing finding not in the baseline), the smallest call that
+showed it. A finding never ends the search. ``ItemSearch.finish`` then shrinks each
+new signature on its own (shrink.py) toward the smallest call that still shows that
+signature, writes its repro, records the item's row, and returns what it found; the
+suite fails the item when that is not empty.
+
+The shrink budget (seconds and checks) is the item's, shared by its signatures: each
+gets an equal share of what is left, so one slow shrink does not starve the rest.
+Plain Python on the engine: no Hypothesis, no pytest.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .catalog import OpEntry
+from .check import Checker, DeviceCheck
+from .classify import SEVERITIES, Finding
+from .opcall import OpCall
+from .shrink import Shrunk, cost, shrink
+
+#: Candidates one signature's shrink may check at most. A shrink of a small call
+#: usually ends well before (no pass helps any more); the cap keeps a derandomized run
+#: deterministic when the time budget is not what stops it.
+SHRINK_CHECKS = 150
+
+
+@dataclass(frozen=True, slots=True)
+class NewFinding:
+    """A new signature of an item, shrunk."""
+
+    finding: Finding  # as the shrunk call shows it
+    call: OpCall  # the shrunk call
+    checks: tuple[DeviceCheck, ...]  # the shrunk call's checks (real and fake side by side)
+    repro: str  # path of its repro script
+    shrunk: Shrunk | None  # None: not shrunk (a hang: every candidate would wait for the time limit)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    item: str
+    op: str
+    examples: int  # calls drawn
+    checks: int  # checks run while exploring (drawn calls and their variants)
+    variants: int
+    valid: int  # checks the real kernel accepted
+    new: tuple[NewFinding, ...]
+    explore_seconds: float
+    shrink_seconds: float
+
+
+@dataclass(slots=True)
+class ItemSearch:
+    checker: Checker
+    entry: OpEntry
+    item: str
+    known: frozenset[str] = frozenset()  # baseline signatures: recorded, not failing, not shrunk
+    shrink_seconds: float = 2.0
+    shrink_checks: int = SHRINK_CHECKS
+    examples: int = 0
+    checks: int = 0
+    variants: int = 0
+    valid: int = 0
+    started: float = field(default_factory=time.monotonic)
+    # signature -> (finding, smallest call, its checks, its cost), in order of discovery
+    _new: dict[str, tuple[Finding, OpCall, tuple[DeviceCheck, ...], tuple]] = field(default_factory=dict)
+
+    def check(self, call: OpCall) -> bool:
+        """Run and record one call; return whether the real kernel accepted it everywhere."""
+        checks = tuple(self.checker.run(call, self.entry.tags, item=self.item, phase="generate"))
+        self.checks += 1
+        if call.variant:
+            self.variants += 1
+        else:
+            self.examples += 1
+        accepted = all(ch.real.error is None for ch in checks)
+        self.valid += accepted
+        size = None
+        for ch in checks:
+            for f in ch.findings:
+                if not f.fails or f.signature in self.known:
+                    continue
+                size = cost(call) if size is None else size
+                best = self._new.get(f.signature)
+                if best is None or size < best[3]:
+                    self._new[f.signature] = (f, call, checks, size)
+        return accepted
+
+    @property
+    def new_signatures(self) -> list[str]:
+        return list(self._new)
+
+    def finish(self) -> ItemResult:
+        """Shrink every new signature, write its repro and the item's row."""
+        explored = time.monotonic() - self.started
+        start = time.monotonic()
+        order = sorted(self._new, key=lambda s: SEVERITIES.index(self._new[s][0].severity))
+        found = []
+        for i, sig in enumerate(order):
+            share = max(self.shrink_seconds - (time.monotonic() - start), 0.0) / (len(order) - i)
+            found.append(self._shrink(sig, share))
+        result = ItemResult(self.item, self.entry.name, self.examples, self.checks, self.variants, self.valid,
+                            tuple(found), explored, time.monotonic() - start)
+        if self.checker.recorder is not None:
+            self.checker.recorder.write("item", {
+                "item": self.item, "op": self.entry.name, "examples": self.examples, "checks": self.checks,
+                "variants": self.variants, "valid": self.valid, "new": len(found),
+                "shrink_checks": sum(n.shrunk.checks for n in found if n.shrunk is not None),
+                "explore_seconds": explored, "shrink_seconds": result.shrink_seconds})
+        return result
+
+    def _shrink(self, sig: str, seconds: float) -> NewFinding:
+        finding, call, checks, _ = self._new[sig]
+        device = finding.device
+        last = {"finding": finding, "checks": checks}
+
+        def shows(candidate: OpCall) -> bool:
+            got = self.checker.run(candidate, self.entry.tags, item=self.item, phase="shrink", devices=(device,))
+            hit = next((f for ch in got for f in ch.findings if f.signature == sig), None)
+            if hit is not None:
+                last["finding"], last["checks"] = hit, tuple(got)
+            return hit is not None
+
+        hang = finding.category == "crash" and "hung" in f"{finding.real}{finding.fake}"
+        shrunk = None if hang or seconds <= 0 else shrink(call, shows, max_checks=self.shrink_checks, seconds=seconds)
+        if shrunk is not None:
+            call = shrunk.call
+        repro = self.checker.store_example(call, last["finding"], shrunk=shrunk is not None) \
+            if self.checker.recorder is not None else ""
+        return NewFinding(last["finding"], call, last["checks"], repro, shrunk)
