@@ -185,21 +185,291 @@ PLANTS: dict[str, Plant] = {
 }
 
 
+# ----------------------------------------------------------------- conditional bugs (depth)
+#
+# Each breaks one overload for one input pattern only: a layout, a dtype, a 0-d or empty
+# operand, broadcasting, a negative dim, an argument value, an out= tensor of the wrong
+# size or dtype. They measure the search's depth at the ci budget (tests/test_depth.py,
+# bench/depth.py). The ops were chosen so that torch 2.13's own fake mode is right for
+# them in the planted category (the control runs check that).
+
+
+def _arg(args, kwargs, index: int, name: str, default=None):
+    """An argument as the dispatcher hands it to a mode: positional up to the last one
+    given, kwarg-only in kwargs, trailing defaults left out."""
+    if len(args) > index:
+        return args[index]
+    return kwargs.get(name, default)
+
+
+def _column_major_like(o):
+    """``o``'s values in column-major order: strides differ when two dims exceed 1."""
+    return o.new_empty(tuple(reversed(o.shape))).permute(*reversed(range(o.dim()))) if o.dim() >= 2 else o
+
+
+def _expanded(t) -> bool:
+    return any(st == 0 and s > 1 for s, st in zip(t.shape, t.stride()))
+
+
+def _sliced(t) -> bool:
+    """Strided with a step: not dense in its storage in any order."""
+    return t.numel() > 1 and not t.is_contiguous() and not _dense(t)
+
+
+def _dense(t) -> bool:
+    order = sorted(range(t.dim()), key=lambda d: t.stride(d))
+    acc = 1
+    for d in order:
+        if t.shape[d] > 1 and t.stride(d) != acc:
+            return False
+        acc *= t.shape[d]
+    return True
+
+
+def _permuted(t) -> bool:
+    return t.dim() >= 2 and t.numel() > 1 and not t.is_contiguous() and _dense(t) and not _expanded(t)
+
+
+def _channels_last(t) -> bool:
+    return t.dim() == 4 and not t.is_contiguous() and t.is_contiguous(memory_format=torch.channels_last)
+
+
+def _int(t) -> bool:
+    return not t.dtype.is_floating_point and not t.dtype.is_complex and t.dtype != torch.bool
+
+
+def _is_0d(t) -> bool:
+    return isinstance(t, torch.Tensor) and t.dim() == 0
+
+
+def _keep(dtype):
+    return lambda o, a, k: o.to(dtype)
+
+
+def _when(cond, change) -> Behaviour:
+    """Apply ``change(out, args, kwargs)`` to fake mode's own answer when ``cond(args, kwargs)``."""
+    def behaviour(func, call, args, kwargs):
+        out = call()
+        return change(out, args, kwargs) if cond(args, kwargs) else out
+
+    return behaviour
+
+
+def _accept_when(cond, answer) -> Behaviour:
+    """Fake mode swallows its own error and answers ``answer(args, kwargs)`` when ``cond``."""
+    def behaviour(func, call, args, kwargs):
+        try:
+            return call()
+        except Exception:
+            if cond(args, kwargs):
+                return answer(args, kwargs)
+            raise
+
+    return behaviour
+
+
+def _raise_when(cond) -> Behaviour:
+    def behaviour(func, call, args, kwargs):
+        if cond(args, kwargs):
+            raise RuntimeError("planted: meta kernel rejects this input")
+        return call()
+
+    return behaviour
+
+
+def _resize_skipped(func, call, args, kwargs):
+    """An out= overload that leaves an out tensor of the wrong size as it is."""
+    out = kwargs.get("out")
+    before = tuple(out.shape) if isinstance(out, torch.Tensor) else None
+    result = call()
+    if before is not None and before != tuple(result.shape) and 0 in before:
+        with contextlib.suppress(Exception):
+            result.resize_(before)
+    return result
+
+
+CONDITIONAL: dict[str, Plant] = {
+    "clone_channels_last": Plant(
+        "aten.clone.default", "stride",
+        _when(lambda a, k: k.get("memory_format") == torch.channels_last and a[0].dim() == 4,
+              lambda o, a, k: o.contiguous()),
+        "clone(memory_format=channels_last) answers a contiguous tensor"),
+    "clone_channels_last_3d": Plant(
+        "aten.clone.default", "stride",
+        _when(lambda a, k: k.get("memory_format") == torch.channels_last_3d and a[0].dim() == 5,
+              lambda o, a, k: o.contiguous()),
+        "clone(memory_format=channels_last_3d) answers a contiguous tensor"),
+    "clone_conj": Plant(
+        "aten.clone.default", "conj_neg",
+        _when(lambda a, k: a[0].is_conj(), lambda o, a, k: o.conj()),
+        "clone of a conj view keeps the conj bit (the kernel resolves it)"),
+    "neg_expanded": Plant(
+        "aten.neg.default", "stride",
+        _when(lambda a, k: _expanded(a[0]), lambda o, a, k: _column_major_like(o)),
+        "neg of an expanded input answers column-major strides"),
+    "where_broadcast_condition": Plant(
+        "aten.where.self", "shape",
+        _when(lambda a, k: tuple(a[0].shape) != tuple(torch.broadcast_shapes(a[0].shape, a[1].shape, a[2].shape)),
+              lambda o, a, k: o.new_empty(a[0].shape)),
+        "where.self takes the condition's shape when the condition must broadcast"),
+    "unsqueeze_dim_below_minus1": Plant(
+        "aten.unsqueeze.default", "shape",
+        _when(lambda a, k: _arg(a, k, 1, "dim") < -1, lambda o, a, k: o.new_empty((*a[0].shape, 1))),
+        "unsqueeze with a dim below -1 appends the new dim"),
+    "sum_bool": Plant(
+        "aten.sum.default", "dtype",
+        _when(lambda a, k: a[0].dtype == torch.bool and k.get("dtype") is None, _keep(torch.bool)),
+        "sum of a bool tensor stays bool (the kernel promotes to int64)"),
+    "mul_0d_float_int": Plant(
+        "aten.mul.Tensor", "dtype",
+        _when(lambda a, k: _int(a[0]) and a[0].dim() > 0 and _is_0d(a[1]) and a[1].dtype.is_floating_point,
+              lambda o, a, k: o.to(a[0].dtype)),
+        "mul of an integer tensor by a 0-d float tensor keeps the integer dtype"),
+    "relu_channels_last": Plant(
+        "aten.relu.default", "stride",
+        _when(lambda a, k: _channels_last(a[0]), lambda o, a, k: o.contiguous()),
+        "relu of a channels_last input answers contiguous strides"),
+    "abs_permuted": Plant(
+        "aten.abs.default", "stride",
+        _when(lambda a, k: _permuted(a[0]), lambda o, a, k: o.contiguous()),
+        "abs of a permuted input answers contiguous strides"),
+    "sigmoid_sliced": Plant(
+        "aten.sigmoid.default", "stride",
+        _when(lambda a, k: _sliced(a[0]) and a[0].dim() >= 2, lambda o, a, k: _column_major_like(o)),
+        "sigmoid of a stepped slice answers column-major strides"),
+    "abs_complex": Plant(
+        "aten.abs.default", "dtype",
+        _when(lambda a, k: a[0].dtype.is_complex, lambda o, a, k: o.to(a[0].dtype)),
+        "abs of a complex tensor stays complex"),
+    "mean_keepdim": Plant(
+        "aten.mean.dim", "shape",
+        _when(lambda a, k: bool(_arg(a, k, 2, "keepdim", False)) and a[0].dim() > 0,
+              lambda o, a, k: o.new_empty([s for s in o.shape if s != 1] or [])),
+        "mean(keepdim=True) drops the kept dims of size 1"),
+    "amax_negative_dim": Plant(
+        "aten.amax.default", "shape",
+        _when(lambda a, k: any(d < 0 for d in (_arg(a, k, 1, "dim", []) or [])),
+              lambda o, a, k: o.new_empty((*o.shape, 1))),
+        "amax with a negative dim gains a trailing dim"),
+    "cat_empty": Plant(
+        "aten.cat.default", "shape",
+        _when(lambda a, k: any(t.numel() == 0 for t in a[0]) and len(a[0]) > 1,
+              lambda o, a, k: o.new_empty((*o.shape[:-1], o.shape[-1] + 1)) if o.dim() else o),
+        "cat with an empty operand gets the last size one too large"),
+    "softmax_half": Plant(
+        "aten._softmax.default", "dtype",
+        _when(lambda a, k: a[0].dtype == torch.float16 and not a[2], _keep(torch.float32)),
+        "_softmax of float16 answers float32"),
+    "index_select_0d_index": Plant(
+        "aten.index_select.default", "shape",
+        _when(lambda a, k: _is_0d(a[2]) and a[0].dim() > 0, lambda o, a, k: o.new_empty((*o.shape, 1))),
+        "index_select with a 0-d index gains a trailing dim"),
+    "cumsum_small_int": Plant(
+        "aten.cumsum.default", "dtype",
+        _when(lambda a, k: (a[0].dtype in (torch.int8, torch.uint8, torch.int16, torch.int32, torch.bool))
+              and k.get("dtype") is None, lambda o, a, k: o.to(a[0].dtype)),
+        "cumsum of a small integer or bool tensor keeps its dtype (the kernel gives int64)"),
+    "add_scalar_float_on_int": Plant(
+        "aten.add.Scalar", "dtype",
+        _when(lambda a, k: _int(a[0]) and isinstance(a[1], float), lambda o, a, k: o.to(a[0].dtype)),
+        "add.Scalar of an integer tensor and a float scalar keeps the integer dtype"),
+    "add_mixed_half": Plant(
+        "aten.add.Tensor", "dtype",
+        _when(lambda a, k: isinstance(a[1], torch.Tensor) and {a[0].dtype, a[1].dtype} == {torch.float16, torch.float32}
+              and a[0].dim() > 0 and a[1].dim() > 0, _keep(torch.float16)),
+        "add of a float16 and a float32 tensor answers float16"),
+    "transpose_negative_dims": Plant(
+        "aten.transpose.int", "shape",
+        _when(lambda a, k: _arg(a, k, 1, "dim0") < 0 and _arg(a, k, 2, "dim1") < 0 and a[0].dim() > 1,
+              lambda o, a, k: o.new_empty(a[0].shape) if tuple(a[0].shape) != tuple(o.shape) else o.new_empty((*o.shape, 1))),
+        "transpose with two negative dims forgets to transpose"),
+    "squeeze_dim_0d": Plant(
+        "aten.squeeze.dim", "shape",
+        _when(lambda a, k: a[0].dim() == 0, lambda o, a, k: o.new_empty((1,))),
+        "squeeze of a 0-d tensor answers shape [1]"),
+    "mul_complex_conj": Plant(
+        "aten.mul.Tensor", "conj_neg",
+        _when(lambda a, k: any(isinstance(t, torch.Tensor) and t.dtype.is_complex and t.dim() > 0 for t in a[:2]),
+              lambda o, a, k: o.conj() if o.dtype.is_complex and not o.is_conj() else o),
+        "mul with a complex operand answers a conj view"),
+    "cumsum_empty_raises": Plant(
+        "aten.cumsum.default", "spurious_error", _raise_when(lambda a, k: a[0].numel() == 0),
+        "cumsum of an empty tensor raises in fake mode"),
+    "bitwise_not_int8_raises": Plant(
+        "aten.bitwise_not.default", "spurious_error", _raise_when(lambda a, k: a[0].dtype == torch.int8),
+        "bitwise_not of int8 raises in fake mode"),
+    "select_offset": Plant(
+        "aten.select.int", "storage_offset",
+        _when(lambda a, k: a[0].storage_offset() > 0 and o_numel(a),
+              lambda o, a, k: o.as_strided(o.shape, o.stride(), o.storage_offset() - 1)),
+        "select of an input at a storage offset lands one element early"),
+    "permute_sliced_copies": Plant(
+        "aten.permute.default", "alias",
+        _when(lambda a, k: _sliced(a[0]), lambda o, a, k: o.clone()),
+        "permute of a stepped slice answers a copy, not a view"),
+    "add__broadcast_mutates": Plant(
+        "aten.add_.Tensor", "mutation",
+        _when(lambda a, k: isinstance(a[1], torch.Tensor) and tuple(a[1].shape) != tuple(a[0].shape) and a[0].dim() > 0,
+              lambda o, a, k: a[0].as_strided_(a[0].shape, [0] * a[0].dim()) if a[0].numel() > 1 else o),
+        "add_ with a broadcast other rewrites self's strides"),
+    "mul_out_empty_not_resized": Plant(
+        "aten.mul.out", "shape", _resize_skipped,
+        "mul.out leaves an empty out tensor unresized"),
+    "add_out_wrong_dtype_accepted": Plant(
+        "aten.add.out", "missing_error",
+        _accept_when(lambda a, k: isinstance(k.get("out"), torch.Tensor), lambda a, k: k["out"]),
+        "add.out accepts an out tensor whose dtype the result cannot be cast to"),
+    "sort_descending": Plant(
+        "aten.sort.default", "stride",
+        _when(lambda a, k: bool(_arg(a, k, 2, "descending", False)) and a[0].dim() >= 2,
+              lambda o, a, k: (_column_major_like(o[0]), o[1])),
+        "sort(descending=True) answers column-major values"),
+    "bmm_offset": Plant(
+        "aten.bmm.default", "storage_offset",
+        _when(lambda a, k: a[0].storage_offset() > 0,
+              lambda o, a, k: o.new_empty(o.numel() + 1)[1:].view(o.shape) if o.numel() else o),
+        "bmm of an operand at a storage offset answers an output at offset 1"),
+    "unbind_negative_dim": Plant(
+        "aten.unbind.int", "structure",
+        _when(lambda a, k: _arg(a, k, 1, "dim", 0) < 0, lambda o, a, k: list(o)[:-1] if len(o) else o),
+        "unbind with a negative dim returns one tensor too few"),
+    "argmax_keepdim_dtype": Plant(
+        "aten.argmax.default", "dtype",
+        _when(lambda a, k: bool(_arg(a, k, 2, "keepdim", False)), _keep(torch.int32)),
+        "argmax(keepdim=True) answers int32 indices"),
+    "gather_bool_raises": Plant(
+        "aten.gather.default", "spurious_error", _raise_when(lambda a, k: a[0].dtype == torch.bool),
+        "gather of a bool tensor raises in fake mode"),
+    "expand_minus_one": Plant(
+        "aten.expand.default", "shape",
+        _when(lambda a, k: -1 in list(_arg(a, k, 1, "size", [])) and len(_arg(a, k, 1, "size", [])) > 1,
+              lambda o, a, k: o.new_empty((*o.shape[:-1], o.shape[-1] + 1))),
+        "expand with a -1 size gets the last size one too large"),
+}
+
+
+def o_numel(a) -> bool:
+    return a[0].numel() > 0
+
+
+ALL_PLANTS: dict[str, Plant] = {**PLANTS, **CONDITIONAL}
+
+
 @contextlib.contextmanager
 def planted(name: str):
     undo = install(name)
     try:
-        yield PLANTS[name] if name in PLANTS else CACHE_PLANTS[name]
+        yield CACHE_PLANTS[name] if name in CACHE_PLANTS else ALL_PLANTS[name]
     finally:
         undo()
 
 
 def install(name: str) -> Callable[[], None]:
-    """Break fake mode as ``PLANTS[name]`` (or ``CACHE_PLANTS[name]``) says; returns the
-    function that undoes it."""
+    """Break fake mode as ``PLANTS[name]``, ``CONDITIONAL[name]`` or ``CACHE_PLANTS[name]``
+    says; returns the function that undoes it."""
     if name in CACHE_PLANTS:
         return install_cache(name)
-    plant = PLANTS[name]
+    plant = ALL_PLANTS[name]
     _, packet, overload = plant.op.split(".", 2)
     target = getattr(getattr(aten, packet), overload)
     original = FakeTensorMode.dispatch
