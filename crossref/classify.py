@@ -74,6 +74,26 @@ class Finding:
         return self.known is None and self.category != "unsupported"
 
 
+#: dtype names as the C++ kernels quote them ("not implemented for 'ComplexFloat'").
+_KERNEL_DTYPE_NAMES = {
+    "Bool": "bool", "Byte": "uint8", "Char": "int8", "Short": "int16", "Int": "int32", "Long": "int64",
+    "Half": "float16", "BFloat16": "bfloat16", "Float": "float32", "Double": "float64",
+    "ComplexFloat": "complex64", "ComplexDouble": "complex128",
+}
+_QUOTED = re.compile(r"'(\w+)'")
+
+
+def refused_dtypes(message: str, dtypes: tuple[str, ...]) -> frozenset[str]:
+    """The dtypes (names) a real kernel's error refuses: those it quotes, or the call's
+    only dtype; nothing when the error is not about dtypes."""
+    if real_error_kind(message) != "dtype_unsupported":
+        return frozenset()
+    quoted = {_KERNEL_DTYPE_NAMES[q] for q in _QUOTED.findall(message) if q in _KERNEL_DTYPE_NAMES}
+    if quoted:
+        return frozenset(quoted)
+    return frozenset(dtypes) if len(dtypes) == 1 else frozenset()
+
+
 def real_error_kind(message: str) -> str:
     for kind, pattern in _REAL_ERROR_KINDS:
         if pattern.search(message):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from .catalog import OpEntry
 from .check import Checker, DeviceCheck
-from .classify import SEVERITIES, Finding
+from .classify import SEVERITIES, Finding, refused_dtypes
 from .opcall import OpCall
 from .shrink import Shrunk, cost, shrink
 
@@ -28,6 +28,26 @@ from .shrink import Shrunk, cost, shrink
 #: usually ends well before (no pass helps any more); the cap keeps a derandomized run
 #: deterministic when the time budget is not what stops it.
 SHRINK_CHECKS = 150
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a check tells the driver of an item (strategies/drive.py): whether the real
+    kernel accepted the call (then its variants are checked), and the dtypes (names)
+    it refused as unsupported (not drawn again for the op)."""
+
+    accepted: bool
+    refused: frozenset[str] = frozenset()
+
+
+def verdict(call: OpCall, checks) -> Verdict:
+    """What a driver learns from a call's checks (strategies/drive.py): whether the real
+    kernel accepted it on every device, and the dtypes it refused as unsupported."""
+    refused: frozenset[str] = frozenset()
+    for ch in checks:
+        if ch.real.error is not None and ch.real.error.phase == "call":
+            refused |= refused_dtypes(ch.real.error.message, call.dtypes())
+    return Verdict(all(ch.real.error is None for ch in checks), refused)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +90,9 @@ class ItemSearch:
     # signature -> (finding, smallest call, its checks, its cost), in order of discovery
     _new: dict[str, tuple[Finding, OpCall, tuple[DeviceCheck, ...], tuple]] = field(default_factory=dict)
 
-    def check(self, call: OpCall) -> bool:
-        """Run and record one call; return whether the real kernel accepted it everywhere."""
+    def check(self, call: OpCall) -> Verdict:
+        """Run and record one call; tell the driver whether the real kernel accepted it
+        everywhere, and which dtypes it refused."""
         checks = tuple(self.checker.run(call, self.entry.tags, item=self.item, phase="generate"))
         self.checks += 1
         if call.variant:
@@ -89,7 +110,7 @@ class ItemSearch:
                 best = self._new.get(f.signature)
                 if best is None or size < best[3]:
                     self._new[f.signature] = (f, call, checks, size)
-        return accepted
+        return verdict(call, checks)
 
     @property
     def new_signatures(self) -> list[str]:

@@ -31,6 +31,7 @@ from crossref.opcall import (
     CallBuilder,
     OpCall,
     TensorSpec,
+    differentiable,
 )
 
 from .tensors import BOOLS, LAYOUTS, dtypes, ints, shapes, tensors
@@ -67,6 +68,7 @@ class Ctx:
     refined: bool = True
     main: TensorSpec | None = None
     values: dict[str, Any] = field(default_factory=dict)
+    avoid: frozenset[torch.dtype] = frozenset()  # dtypes the op's kernel refused: not drawn
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -89,6 +91,10 @@ class Ctx:
         channels_last formats apply."""
         if self.main is None and kwargs.get("shape") is None and self.memory_format and self.draw(ints(0, 2)):
             kwargs["min_dims"] = kwargs["max_dims"] = self.draw(st.sampled_from((4, 5)))
+        if self.avoid and kwargs.get("dtype") is None and kwargs.get("value_range") is None:
+            kwargs["dtype"] = self.draw(dtypes(include=tuple(d for d in ALL_DTYPES if d not in self.avoid)))
+            if kwargs.get("requires_grad") and not differentiable(kwargs["dtype"]):
+                kwargs["requires_grad"] = False
         return self.draw(tensors(self.builder, **kwargs))
 
     @property
@@ -403,10 +409,11 @@ def _expected_outputs(ctx: Ctx) -> list[tuple[tuple[int, ...], torch.dtype]] | N
 
 @st.composite
 def op_calls(draw, entry: OpEntry, *, raw_probability: float = 0.1, builder: CallBuilder | None = None,
-             anchor: TensorSpec | None = None) -> OpCall:
+             anchor: TensorSpec | None = None, avoid: frozenset[torch.dtype] = frozenset()) -> OpCall:
     """A call of ``entry``'s overload. With probability ``raw_probability`` (default
     0.1) no refinement applies (expected invalid). Shrinks towards the refined call
-    with the smallest tensors and the defaults.
+    with the smallest tensors and the defaults. ``avoid``: dtypes not to draw for
+    tensors (those the op's kernel refused), where another choice is left.
 
     ``builder``/``anchor``: draw into an existing builder with ``anchor`` (a tensor of
     that builder) as the first tensor argument; the other arguments are drawn around it
@@ -425,7 +432,7 @@ def op_calls(draw, entry: OpEntry, *, raw_probability: float = 0.1, builder: Cal
     builder = CallBuilder() if builder is None else builder
     # High draws mean raw, so shrinking (towards 0) moves to a refined call.
     raw = anchor is None and raw_probability > 0 and draw(ints(0, 999)) >= 1000 - raw_probability * 1000
-    ctx = Ctx(entry=entry, builder=builder, draw=draw, refined=not raw)
+    ctx = Ctx(entry=entry, builder=builder, draw=draw, refined=not raw, avoid=avoid)
     if anchor is not None:
         first = next((a for a in entry.schema.arguments if _real(a) in ("Tensor", "Optional[Tensor]")), None)
         if first is not None:

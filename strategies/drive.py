@@ -21,17 +21,19 @@ import random
 import zlib
 from typing import Callable
 
+import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crossref.catalog import OpEntry
-from crossref.opcall import OpCall
+from crossref.opcall import ALL_DTYPES, OpCall
+from crossref.search import Verdict
 
 from .calls import op_calls
 from .variants import variants
 
-#: check(call) -> whether the real kernel accepted the call (then its variants are checked).
-Check = Callable[[OpCall], bool]
+#: check(call) -> a Verdict, or just whether the real kernel accepted the call.
+Check = Callable[[OpCall], "Verdict | bool"]
 
 #: Random bytes per example: far more than any call draws (a few hundred), so that an
 #: example never runs out of choices.
@@ -48,16 +50,28 @@ def item_seed(seed: int, name: str) -> int:
 def drive(entry: OpEntry, check: Check, *, examples: int, seed: int = 0, with_variants: bool = True) -> int:
     """Draw ``examples`` calls of ``entry`` with the random stream ``item_seed(seed,
     entry.name)`` and check each; a call the real kernel accepted is then checked on
-    variants of it (strategies/variants.py) unless ``with_variants`` is false. Returns
-    the number of examples drawn (fewer than asked only if draws kept being rejected)."""
+    variants of it (strategies/variants.py) unless ``with_variants`` is false. A dtype
+    the kernel refuses (``Verdict.refused``) is not drawn again for the op, so an op
+    that takes floats only spends its budget on floats. Returns the number of examples
+    drawn (fewer than asked only if draws kept being rejected)."""
+
+    avoid: set[torch.dtype] = set()  # dtypes the kernel refused: drawn no more for this op
+
+    def verdict(call: OpCall) -> Verdict:
+        v = check(call)
+        v = v if isinstance(v, Verdict) else Verdict(bool(v))
+        refused = {getattr(torch, name) for name in v.refused}
+        if refused and len(avoid | refused) < len(ALL_DTYPES) - 1:  # keep at least two
+            avoid.update(refused)
+        return v
 
     @settings(database=None, deadline=None, suppress_health_check=list(HealthCheck))
     @given(data=st.data())
     def explore(data) -> None:
-        call = data.draw(op_calls(entry), label="call")
-        if check(call) and with_variants:
-            for variant in data.draw(variants(entry, call), label="variants"):
-                check(variant)
+        call = data.draw(op_calls(entry, avoid=frozenset(avoid)), label="call")
+        if verdict(call).accepted and with_variants:
+            for variant in data.draw(variants(entry, call, avoid=frozenset(avoid)), label="variants"):
+                verdict(variant)
 
     rng = random.Random(item_seed(seed, entry.name))
     fuzz = explore.hypothesis.fuzz_one_input

@@ -179,11 +179,12 @@ def _retyped(call: OpCall, specs: list[TensorSpec], dtype: torch.dtype, kind: st
 
 
 def dtype_variants(call: OpCall, slot: Slot, *, same_category: bool | None = None,
-                   together: list[TensorSpec] | None = None) -> Iterator[Builder]:
+                   together: list[TensorSpec] | None = None,
+                   avoid: frozenset[torch.dtype] = frozenset()) -> Iterator[Builder]:
     """``slot``'s tensor in another dtype: of another promotion category, or of its own
     category and another width (``same_category`` True or False; None: both). With
     ``together``, every tensor of ``together`` that has the slot's dtype changes with
-    it. Index tensors swap int64 and int32."""
+    it. Index tensors swap int64 and int32. ``avoid``: dtypes the op's kernel refused."""
     storage = call.storages[slot.spec.storage]
     dtype = storage.dtype
     if storage.fill == "range":  # an index tensor: its values must stay integers in range
@@ -195,12 +196,13 @@ def dtype_variants(call: OpCall, slot: Slot, *, same_category: bool | None = Non
         specs = [t for t in together if call.storages[t.storage].dtype == dtype and call.storages[t.storage].fill != "range"]
         if len(specs) < 2:
             return
-    if same_category is False and together is None and not slot.written and dtype not in COMPLEX_DTYPES:
+    if same_category is False and together is None and not slot.written and dtype not in COMPLEX_DTYPES \
+            and torch.complex64 not in avoid:
         yield _lazy(_retyped, call, [slot.spec], torch.complex64, f"conj:{slot.name}:complex64", conj=True)
     for other in ALL_DTYPES:
         same = category(other) == category(dtype)
-        if other == dtype or (same and other.itemsize == dtype.itemsize and other != torch.bfloat16) or (
-                same_category is not None and same != same_category):
+        if other == dtype or other in avoid or (same and other.itemsize == dtype.itemsize and other != torch.bfloat16) \
+                or (same_category is not None and same != same_category):
             continue
         name = f"dtypes:{_short(other)}" if together is not None else f"dtype:{slot.name}:{_short(other)}"
         yield _lazy(_retyped, call, specs, other, name)
@@ -210,7 +212,7 @@ def _short(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
-def zero_d_variants(call: OpCall, slot: Slot) -> Iterator[Builder]:
+def zero_d_variants(call: OpCall, slot: Slot, avoid: frozenset[torch.dtype] = frozenset()) -> Iterator[Builder]:
     """``slot``'s tensor as a 0-d tensor: of its own dtype, and of one dtype per promotion
     category (a 0-d operand takes part in type promotion only from a higher category)."""
     spec = slot.spec
@@ -219,6 +221,8 @@ def zero_d_variants(call: OpCall, slot: Slot) -> Iterator[Builder]:
     storage = call.storages[spec.storage]
     index = len(call.storages)
     for dtype in dict.fromkeys((storage.dtype, torch.bool, torch.int64, torch.float64, torch.complex64)):
+        if dtype in avoid:
+            continue
         grad = storage.requires_grad and differentiable(dtype)
         fill = storage.fill if storage.fill != "specials" or differentiable(dtype) else "random"
         new_storage = StorageSpec(dtype, 1, fill, storage.seed, storage.low, storage.high, grad)
@@ -323,7 +327,7 @@ def argument_variants(entry: OpEntry, call: OpCall, first: Slot) -> Iterator[Bui
 # ----------------------------------------------------------------- choosing
 
 
-def groups(entry: OpEntry, call: OpCall) -> list[list[Builder]]:
+def groups(entry: OpEntry, call: OpCall, avoid: frozenset[torch.dtype] = frozenset()) -> list[list[Builder]]:
     """Every variant of ``call``, in groups of which a check takes one each: layouts of
     the first tensor (two of them); layouts of the others; the first tensor's dtype in
     its own category, and in another; the others' dtypes, or every tensor of the first
@@ -340,10 +344,11 @@ def groups(entry: OpEntry, call: OpCall) -> list[list[Builder]]:
         layouts,
         layouts,
         [v for s in rest for v in layout_variants(call, s)],
-        list(dtype_variants(call, first, same_category=True)),
-        list(dtype_variants(call, first, same_category=False)),
-        list(dtype_variants(call, first, together=tensors)) + [v for s in rest for v in dtype_variants(call, s)],
-        [v for s in (rest or [first]) if not s.written for v in zero_d_variants(call, s)],
+        list(dtype_variants(call, first, same_category=True, avoid=avoid)),
+        list(dtype_variants(call, first, same_category=False, avoid=avoid)),
+        list(dtype_variants(call, first, together=tensors, avoid=avoid))
+        + [v for s in rest for v in dtype_variants(call, s, avoid=avoid)],
+        [v for s in (rest or [first]) if not s.written for v in zero_d_variants(call, s, avoid)],
         list(empty_variant(call, first, found)),
         [v for s in found for v in broadcast_variant(call, s)] if several else [],
         list(argument_variants(entry, call, first)),
@@ -352,11 +357,11 @@ def groups(entry: OpEntry, call: OpCall) -> list[list[Builder]]:
 
 
 @st.composite
-def variants(draw, entry: OpEntry, call: OpCall) -> list[OpCall]:
-    """Variants of ``call`` to check: one of each group of ``groups(entry, call)`` (never
-    the same one twice). Shrinks towards the first of each group."""
+def variants(draw, entry: OpEntry, call: OpCall, avoid: frozenset[torch.dtype] = frozenset()) -> list[OpCall]:
+    """Variants of ``call`` to check: one of each group of ``groups(entry, call, avoid)``
+    (never the same one twice). Shrinks towards the first of each group."""
     chosen: dict[int, OpCall] = {}
-    for group in groups(entry, call):
+    for group in groups(entry, call, avoid):
         pick = draw(ints(0, len(group) - 1))
         if id(group[pick]) not in chosen:
             chosen[id(group[pick])] = group[pick]()

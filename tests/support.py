@@ -13,6 +13,7 @@ from crossref import catalog
 from crossref.check import Checker, DeviceCheck
 from crossref.execute import ErrorInfo, Outcome, TensorMeta, Value
 from crossref.opcall import OpCall
+from crossref.search import verdict
 from strategies.calls import op_calls
 from strategies.drive import drive
 
@@ -55,7 +56,7 @@ def sweep(op: str, n: int, checker: Checker | None = None, *, seed: int = 0,
     def check(call):
         checks = checker.run(call, entry.tags)
         seen.append((call, checks))
-        return all(ch.real.error is None for ch in checks)
+        return verdict(call, checks)
 
     drive(entry, check, examples=n, seed=seed, with_variants=with_variants)
     return seen

@@ -111,14 +111,15 @@ PROMOTING_DTYPES = (torch.bool, torch.uint8, torch.int8, torch.int16, torch.int3
 
 
 def input_dtype(ctx, allowed, result: torch.dtype | None = None, *, promoting: bool = False) -> torch.dtype:
-    """An input dtype from ``allowed``; with ``promoting``, one of ``PROMOTING_DTYPES``
-    half the time (where allowed). (``result``, the dtype of an index or bool output,
+    """An input dtype from ``allowed`` (but those the op's kernel refused, ``ctx.avoid``);
+    with ``promoting``, one of ``PROMOTING_DTYPES`` half the time (where allowed). (``result``, the dtype of an index or bool output,
     needs no bias: the generic filler derives out= tensors from the functional overload
     run on meta.)"""
-    small = [d for d in PROMOTING_DTYPES if d in allowed]
+    kept = [d for d in allowed if d not in ctx.avoid] or list(allowed)  # not what the kernel refused
+    small = [d for d in PROMOTING_DTYPES if d in kept]
     if promoting and small and ctx.draw(st.booleans()):
         return pick(ctx, small)
-    return pick(ctx, list(allowed))
+    return pick(ctx, kept)
 
 
 def draw_shape(ctx, *, min_dims: int = 0, max_dims: int = 4, max_numel: int = 48, min_side: int = 0,

@@ -13,9 +13,9 @@ def pointwise(ctx) -> dict:
     other tensor operands broadcast against it. A ``condition`` (where) is boolean."""
     import torch
 
-    from ._common import main
+    from ._common import first_tensor_name, main
 
-    first = ctx.entry.schema.arguments[0].name
+    first = first_tensor_name(ctx)  # pow.Scalar's self is a number: its exponent anchors
     main(ctx, dtype=torch.bool if first == "condition" else None)
     return {first: ctx.main}
 
