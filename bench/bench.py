@@ -1,11 +1,13 @@
 #!/usr/bin/env python
 """How fast is crossref, and how much of its time is its own?
 
-Runs the harness (Hypothesis generation + real run + fake run + compare + classify +
-record) over a fixed set of ops, keeps every call it generated, then replays exactly
-those calls bare: materialize, call the op for real, convert to fakes and call it
-under a fresh FakeTensorMode, with nothing around them. Prints checks per second and
-the efficiency ratio (harness wall time / bare wall time) from that one run.
+Runs the harness's exploration of a test item (generation of calls and their variants,
+real run, fake run, compare, classify, record) over a fixed set of ops, keeps every
+call it checked, then replays exactly those calls bare: materialize, call the op for
+real, convert to fakes and call it under a fresh FakeTensorMode, with nothing around
+them. Prints checks per second and the efficiency ratio (harness wall time / bare wall
+time) from that one run. Shrinking is not timed here (bench/depth.py and a sweep's
+summary report it).
 
     python bench/bench.py                 # default op set, 40 examples each
     python bench/bench.py --examples 100 --ops 'aten.add.Tensor,aten.mm.default'
@@ -21,14 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-
 from crossref import _torch, catalog  # noqa: E402
 from crossref.check import Checker  # noqa: E402
 from crossref.isolate import Isolated, IsolationOptions  # noqa: E402
 from crossref.opcall import materialize  # noqa: E402
 from crossref.record import Recorder  # noqa: E402
-from strategies.calls import op_calls  # noqa: E402
+from crossref.search import ItemSearch  # noqa: E402
+from strategies.drive import drive  # noqa: E402
 
 DEFAULT_OPS = (
     "aten.add.Tensor", "aten.mul.Tensor", "aten.div.Tensor_mode", "aten.where.self", "aten.abs.default",
@@ -42,14 +43,14 @@ DEFAULT_OPS = (
 
 
 def _sweep(entry, checker: Checker, calls: list, examples: int) -> None:
-    @settings(max_examples=examples, database=None, deadline=None, derandomize=True,
-              suppress_health_check=list(HealthCheck), phases=[p for p in settings.default.phases if p.name != "shrink"])
-    @given(op_calls(entry))
-    def run(call):
-        calls.append(call)
-        checker.run(call, entry.tags)
+    """One item's exploration, as the suite runs it (drawn calls and their variants)."""
+    search = ItemSearch(checker, entry, f"bench::{entry.name}")
 
-    run()
+    def check(call):
+        calls.append(call)
+        return search.check(call)
+
+    drive(entry, check, examples=examples)
 
 
 def bare(calls) -> float:

@@ -22,28 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import plants  # noqa: E402
-
-from crossref import catalog  # noqa: E402
-from crossref.check import Checker  # noqa: E402
-from strategies.drive import drive  # noqa: E402
-
-
-def explore(op: str, examples: int, seed: int = 0, **options) -> list[set[tuple[str, str]]]:
-    """Per drawn example, the (category, signature) pairs its checks found."""
-    entry = catalog.entry(op)
-    checker = Checker(checks=("forward",))
-    per_example: list[set[tuple[str, str]]] = []
-
-    def check(call):
-        if not call.variant:
-            per_example.append(set())
-        found = per_example[-1]
-        checks = checker.run(call, entry.tags)
-        found.update((f.category, f.signature) for ch in checks for f in ch.findings)
-        return all(ch.real.error is None for ch in checks)
-
-    drive(entry, check, examples=examples, seed=seed, **options)
-    return per_example
+from support import explore  # noqa: E402  (tests/support.py: the suite's drawing, forward check)
 
 
 def main() -> int:

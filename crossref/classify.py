@@ -12,10 +12,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+import torch
+
 from . import known as known_table
 from .compare import Mismatch
 from .execute import Outcome
-from .opcall import OpCall
+from .opcall import OpCall, TensorSpec
 
 CATEGORIES = (
     "shape",
@@ -49,7 +51,8 @@ _REAL_ERROR_KINDS = (
     ("dtype_unsupported", re.compile(r"not implemented for '|not supported for (complex|bool|half|bfloat16)|"
                                      r"\"\w+\" not implemented for|does not support (automatic differentiation|complex)|"
                                      r"Unsupported dtype|only supports floating|expected (a )?floating|"
-                                     r"must be (a )?floating|should be floating", re.I)),
+                                     r"must be (a )?floating|should be floating|expected input to have floating|floating point or complex dtype",
+                                     re.I)),
     ("no_backend_kernel", re.compile(r"Could not run '[\w:.]+' with arguments from the", re.I)),
 )
 
@@ -126,13 +129,40 @@ def signature(op: str, category: str, field: str, device: str, detail: str) -> s
     return hashlib.sha1(key.encode()).hexdigest()[:12]
 
 
-def _category(m: Mismatch, tags: frozenset[str], fake: Outcome) -> str:
+def _category(m: Mismatch, call: OpCall, tags: frozenset[str], fake: Outcome) -> str:
     if m.kind == "real_error":
         return "missing_error"
     if m.kind == "fake_error":
-        limitation = fake.error is not None and fake.error.limitation
-        return "unsupported" if limitation or tags & _LIMITATION_TAGS else "spurious_error"
+        declared = fake.error is not None and (fake.error.limitation or bool(tags & _LIMITATION_TAGS))
+        return "unsupported" if declared and limitation_applies(call, tags, fake.error.type) else "spurious_error"
     return m.kind
+
+
+_MASK_DTYPES = frozenset({torch.bool, torch.uint8})
+
+
+def limitation_applies(call: OpCall, tags: frozenset[str], error_type: str) -> bool:
+    """Whether a declared limitation of fake mode (data-dependent output, dynamic output
+    shape, no fake kernel) can apply to this call. Where it cannot, the error is a bug
+    (``spurious_error``): ``index.Tensor`` is tagged dynamic_output_shape for its mask
+    indices, and with integer indices its output shape is static."""
+    if error_type == "UnsupportedOperatorException":
+        return True
+    masks = any(isinstance(v, (list, tuple)) and any(
+        isinstance(t, TensorSpec) and call.storages[t.storage].dtype in _MASK_DTYPES for t in v)
+        for v in (*call.args, *(v for _, v in call.kwargs)))
+    if masks:
+        return True
+    if not tags & _LIMITATION_TAGS:
+        return False
+    base = call.op.split(".")[1].rstrip("_")
+    if base == "index":
+        return False  # no mask index: the output shape follows the index shapes
+    if base == "one_hot":
+        return call.argument("num_classes", -1) == -1
+    if base == "repeat_interleave":
+        return call.argument("output_size") is None
+    return True
 
 
 #: Fields that mean nothing for a tensor without elements: a difference there is minor.
@@ -160,7 +190,7 @@ def classify(
     dtypes = call.dtypes()
     base_traits = call.traits()
     for m in mismatches:
-        category = _category(m, tags, fake)
+        category = _category(m, call, tags, fake)
         traits = set(base_traits)
         if m.empty:
             traits.add("empty-output")

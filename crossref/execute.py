@@ -186,7 +186,8 @@ def run_fake(call: OpCall, device: str, mode: _torch.FakeTensorMode | None = Non
     real inputs (or of ``memo``'s: a mode converts one real tensor to one fake)."""
     start = time.perf_counter()
     try:
-        args, kwargs, inputs = materialize(call, device, memo)
+        # Fakes read no data: fresh inputs skip making values (a memo's are shared with real runs).
+        args, kwargs, inputs = materialize(call, device, memo, values=memo is not None)
     except Exception as exc:  # noqa: BLE001
         return _failed("fake", device, exc, "build", start)
     mode = _torch.new_fake_mode() if mode is None else mode

@@ -86,8 +86,8 @@ def _serve(conn, progress, checker_kwargs: dict) -> None:  # pragma: no cover - 
             return
         if msg is None:
             return
-        call, tags, devices = msg
-        conn.send(checker.compute(call, tags, devices))
+        call, tags, devices, cache = msg
+        conn.send(checker.compute(call, tags, devices, cache))
         progress.value = 0
 
 
@@ -156,12 +156,13 @@ class Isolated:
             self.proc.kill()
         self.proc = self.conn = None
 
-    def compute(self, call: OpCall, tags: frozenset[str], devices: tuple[str, ...] | None = None) -> list[DeviceCheck]:
+    def compute(self, call: OpCall, tags: frozenset[str], devices: tuple[str, ...] | None = None,
+                cache: bool = True) -> list[DeviceCheck]:
         if self.proc is None or not self.proc.is_alive():
             self._start()
         start = time.perf_counter()
         try:
-            self.conn.send((call, tags, devices))
+            self.conn.send((call, tags, devices, cache))
             if self.conn.poll(self.options.timeout):
                 return self.conn.recv()
             how = f"hung: no answer within {self.options.timeout:g} s"

@@ -109,6 +109,13 @@ class OpCall:
         namespace, packet, overload = self.op.split(".", 2)
         return getattr(getattr(getattr(torch.ops, namespace), packet), overload)
 
+    def argument(self, name: str, default: Any = None) -> Any:
+        """The value passed for the schema argument ``name`` (``default`` when left out)."""
+        names = [a.name for a in self.overload._schema.arguments]
+        if name in names and names.index(name) < len(self.args):
+            return self.args[names.index(name)]
+        return dict(self.kwargs).get(name, default)
+
     def tensor_specs(self) -> Iterator[TensorSpec]:
         for leaf in _leaves((self.args, tuple(v for _, v in self.kwargs))):
             if isinstance(leaf, TensorSpec):
@@ -259,13 +266,15 @@ def storage_values(spec: StorageSpec) -> torch.Tensor:
     return values
 
 
-def materialize(call: OpCall, device: str | torch.device, memo: dict | None = None,
+def materialize(call: OpCall, device: str | torch.device, memo: dict | None = None, *, values: bool = True,
                 ) -> tuple[tuple[Any, ...], dict[str, Any], list[torch.Tensor]]:
     """(args, kwargs, input tensors in argument order) for ``call`` on ``device``.
 
     Fresh tensors every time, unless ``memo`` is given: then storages and tensors built
     once are reused from it (the stateful cache test keeps one pool of real tensors
-    across many calls; in-place calls mutate its members).
+    across many calls; in-place calls mutate its members). ``values=False`` leaves the
+    storages uninitialized: for tensors that only become fakes (fake mode reads
+    metadata, never data), making the values is wasted work.
     """
     if memo is None:
         bases: dict[tuple[int, StorageSpec], torch.Tensor] = {}
@@ -275,7 +284,7 @@ def materialize(call: OpCall, device: str | torch.device, memo: dict | None = No
         built = memo.setdefault("built", {})
     for i, spec in enumerate(call.storages):
         if (i, spec) not in bases:  # a storage grown by a later draw is a new buffer
-            bases[(i, spec)] = storage_values(spec).to(device)
+            bases[(i, spec)] = (storage_values(spec) if values else torch.empty(spec.numel, dtype=spec.dtype)).to(device)
     inputs: list[torch.Tensor] = []
 
     def build(value: Any) -> Any:

@@ -1,6 +1,7 @@
-"""The per-process recorder: appends plain-value rows to its own JSONL file as checks
-happen, so nothing is lost if the process dies. The controller-only merge is in
-report.py; this module has no pandas and no pytest.
+"""The per-process recorder: appends plain-value rows to its own JSONL file as test
+items finish, so a process that dies loses at most the item it was running (which the
+run summary names). The controller-only merge is in report.py; this module has no
+pandas and no pytest.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 PARTS_DIR = "parts"
+#: Rows held before they are written: a test item's rows are written when it ends
+#: (search.py flushes), or sooner when this many wait.
+FLUSH_ROWS = 256
 
 
 class Recorder:
@@ -25,18 +29,33 @@ class Recorder:
         self.path = parts / f"{worker}.jsonl"
         self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the run
         self._lock = threading.Lock()
+        self._pending: list[str] = []
         self.rows = {"result": 0, "finding": 0, "example": 0, "item": 0, "note": 0}
 
     def write(self, kind: str, row: dict[str, Any]) -> None:
+        """Append a row; it reaches the file at the next ``flush`` (the end of a test
+        item) or once ``FLUSH_ROWS`` rows are waiting."""
         row = {"t": kind, "worker": self.worker, **row}
         line = json.dumps(row, default=str, separators=(",", ":"))
         with self._lock:
-            self._file.write(line + "\n")
-            self._file.flush()
+            self._pending.append(line)
             self.rows[kind] = self.rows.get(kind, 0) + 1
+            if len(self._pending) >= FLUSH_ROWS:
+                self._flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending and not self._file.closed:
+            self._file.write("\n".join(self._pending) + "\n")
+            self._file.flush()
+        self._pending.clear()
 
     def close(self) -> None:
         with self._lock:
+            self._flush()
             if not self._file.closed:
                 self._file.close()
 

@@ -2,7 +2,8 @@
 
 The stateful cache test applies one call to a tensor and then to its twins: a dispatch
 cache key that leaves out a piece of metadata answers the twin from the entry its
-member filled. A twin is built to differ from its member in exactly that one field of
+member filled. ``stride_pair`` makes two tensors that differ in strides alone, memory
+format included. A twin is built to differ from its member in exactly that one field of
 the key, so it keeps the member's storage size in bytes (``storage_bytes`` is part of
 torch's key too: a twin that also differed in size would miss, and the gap would stay
 hidden). ``rehome`` makes the room for that: the member's geometry on a fresh storage
@@ -114,3 +115,36 @@ def twin(builder: CallBuilder, member: TensorSpec, kind: str) -> TensorSpec | No
     numel = max(numel, storage_extent(size, stride, offset), 1)
     index = builder.add_storage(dataclasses.replace(base, dtype=dtype, numel=numel, requires_grad=grad))
     return TensorSpec(index, size, stride, offset, view, conj, neg, layout)
+
+
+def stride_pair(builder: CallBuilder, member: TensorSpec) -> tuple[TensorSpec, TensorSpec] | None:
+    """Two tensors like ``member`` but for their strides, both non-contiguous (so the key's
+    memory format is None for both: the strides alone tell them apart), over storages of
+    the same size. A key that leaves out the strides but keeps the memory format answers
+    the second from the entry the first filled; a contiguous member and its ``strides``
+    twin differ in memory format too, which hides that gap. None when ``member`` has no
+    dim larger than 1."""
+    size = member.size
+    if any(s == 0 for s in size) or not any(s > 1 for s in size):
+        return None
+    live = [i for i, s in enumerate(size) if s > 1]
+    contiguous = contiguous_strides(size)
+    candidates = [_column_major(size), tuple(2 * st for st in contiguous), tuple(2 * st for st in _column_major(size)),
+                  tuple(0 if i == live[0] else st for i, st in enumerate(contiguous))]
+    chosen: list[tuple[int, ...]] = []
+    for stride in candidates:
+        if any(stride[i] != contiguous[i] for i in live) and all(
+                any(stride[i] != other[i] for i in live) for other in chosen):
+            chosen.append(stride)
+        if len(chosen) == 2:
+            break
+    if len(chosen) < 2:
+        return None
+    base = builder.storages[member.storage]
+    numel = max(storage_extent(size, st, member.offset) for st in chosen) + 1
+    pair = []
+    for stride in chosen:
+        index = builder.add_storage(dataclasses.replace(base, numel=numel))
+        layout = ("expanded",) if 0 in stride else ("permuted",) if stride == _column_major(size) else ("sliced",)
+        pair.append(TensorSpec(index, size, stride, member.offset, False, member.conj, member.neg, layout))
+    return pair[0], pair[1]

@@ -107,8 +107,10 @@ def _restrided(call: OpCall, spec: TensorSpec, stride: tuple[int, ...], offset: 
     """``spec`` re-laid out over a storage of its own (same dtype and values recipe)."""
     base = call.storages[spec.storage]
     storage = dataclasses.replace(base, numel=max(storage_extent(spec.size, stride, offset), 1))
-    tags = tuple(x for x in spec.layout if x not in ("contiguous", "aliased")) + (tag,)
-    new = dataclasses.replace(spec, storage=len(call.storages), stride=stride, offset=offset, view=True,
+    tags = tuple(dict.fromkeys(x for x in (*spec.layout, tag) if x not in ("contiguous", "aliased")))
+    # Not a view: the geometry is what the variant tests, and fake mode converts a view
+    # by replaying it on a fake base, seven times the cost (drawn calls have views).
+    new = dataclasses.replace(spec, storage=len(call.storages), stride=stride, offset=offset, view=False,
                               layout=tags)
     return _with(call, kind, {spec: new}, call.storages + (storage,))
 
@@ -134,31 +136,38 @@ def layout_variants(call: OpCall, slot: Slot) -> Iterator[Builder]:
     size, rank = spec.size, len(spec.size)
     dtype = call.storages[spec.storage].dtype
     big = _big_dims(spec)
+    geometries = []  # (tag, stride, offset): each a layout the tensor does not have yet
     if len(big) >= 2:
-        yield _lazy(_restrided, call, spec, _order_strides(size, list(reversed(range(rank)))), 0, "permuted",
-                         f"permuted:{slot.name}")
+        geometries.append(("permuted", _order_strides(size, list(reversed(range(rank)))), 0))
     if rank == 4 and size[1] > 1 and (size[2] > 1 or size[3] > 1):
-        yield _lazy(_restrided, call, spec, _order_strides(size, [0, 2, 3, 1]), 0, "channels_last", f"channels_last:{slot.name}")
+        geometries.append(("channels_last", _order_strides(size, [0, 2, 3, 1]), 0))
     if rank == 5 and size[1] > 1 and any(s > 1 for s in size[2:]):
-        yield _lazy(_restrided, call, spec, _order_strides(size, [0, 2, 3, 4, 1]), 0, "channels_last_3d",
-                         f"channels_last_3d:{slot.name}")
+        geometries.append(("channels_last_3d", _order_strides(size, [0, 2, 3, 4, 1]), 0))
     if big:
-        stepped = tuple(st * 2 for st in contiguous_strides(size))
-        yield _lazy(_restrided, call, spec, stepped, 0, "sliced", f"sliced:{slot.name}")
+        geometries.append(("sliced", tuple(st * 2 for st in contiguous_strides(size)), 0))
     if spec.offset == 0:
-        yield _lazy(_restrided, call, spec, spec.stride, 1 + spec.storage % 3, "offset", f"offset:{slot.name}")
+        geometries.append(("offset", spec.stride, 1 + spec.storage % 3))
     if big and not slot.written:
         d = big[-1]
-        stride = tuple(0 if i == d else st for i, st in enumerate(contiguous_strides(size[:d] + (1,) + size[d + 1:])))
-        yield _lazy(_restrided, call, spec, stride, 0, "expanded", f"expanded:{slot.name}")
+        geometries.append(("expanded", tuple(0 if i == d else st for i, st in
+                                             enumerate(contiguous_strides(size[:d] + (1,) + size[d + 1:]))), 0))
+    for tag, stride, offset in geometries:
+        if not _same_geometry(spec, stride, offset):
+            yield _lazy(_restrided, call, spec, stride, offset, tag, f"{tag}:{slot.name}")
     if not slot.written and dtype in COMPLEX_DTYPES and not spec.conj:
         yield _lazy(_with, call, f"conj:{slot.name}", {spec: dataclasses.replace(spec, conj=True, layout=_tag(spec, "conj"))})
     if not slot.written and differentiable(dtype) and not spec.neg:
         yield _lazy(_with, call, f"neg:{slot.name}", {spec: dataclasses.replace(spec, neg=True, layout=_tag(spec, "neg"))})
 
 
+def _same_geometry(spec: TensorSpec, stride: tuple[int, ...], offset: int) -> bool:
+    """Whether ``stride``/``offset`` lay ``spec`` out as it is already (strides of dims of
+    size 1 do not count)."""
+    return offset == spec.offset and all(a == b for s, a, b in zip(spec.size, stride, spec.stride) if s > 1)
+
+
 def _tag(spec: TensorSpec, tag: str) -> tuple[str, ...]:
-    return tuple(x for x in spec.layout if x != "contiguous") + (tag,)
+    return tuple(dict.fromkeys(x for x in (*spec.layout, tag) if x != "contiguous"))
 
 
 def _retyped(call: OpCall, specs: list[TensorSpec], dtype: torch.dtype, kind: str, *, conj: bool = False) -> OpCall:
@@ -212,15 +221,23 @@ def _short(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
-def zero_d_variants(call: OpCall, slot: Slot, avoid: frozenset[torch.dtype] = frozenset()) -> Iterator[Builder]:
-    """``slot``'s tensor as a 0-d tensor: of its own dtype, and of one dtype per promotion
-    category (a 0-d operand takes part in type promotion only from a higher category)."""
+def zero_d_variants(call: OpCall, slot: Slot, *, of: torch.dtype | None = None,
+                    avoid: frozenset[torch.dtype] = frozenset()) -> Iterator[Builder]:
+    """``slot``'s tensor as a 0-d tensor: of its own dtype (``of`` None), or of one dtype
+    per promotion category other than ``of``'s (a 0-d operand takes part in type
+    promotion only from a higher category than the tensors': an int tensor times a 0-d
+    float is float)."""
     spec = slot.spec
     if not spec.size or call.storages[spec.storage].fill == "range":
         return
     storage = call.storages[spec.storage]
     index = len(call.storages)
-    for dtype in dict.fromkeys((storage.dtype, torch.bool, torch.int64, torch.float64, torch.complex64)):
+    if of is None:
+        choices = (storage.dtype,)
+    else:
+        choices = tuple(d for d in (torch.bool, torch.int64, torch.float64, torch.complex64)
+                        if category(d) != category(of))
+    for dtype in choices:
         if dtype in avoid:
             continue
         grad = storage.requires_grad and differentiable(dtype)
@@ -228,7 +245,7 @@ def zero_d_variants(call: OpCall, slot: Slot, avoid: frozenset[torch.dtype] = fr
         new_storage = StorageSpec(dtype, 1, fill, storage.seed, storage.low, storage.high, grad)
         new = TensorSpec(index, (), (), 0, False, spec.conj and dtype in COMPLEX_DTYPES,
                          spec.neg and differentiable(dtype), ("contiguous",))
-        name = "0-d" if dtype == storage.dtype else f"0-d:{_short(dtype)}"
+        name = "0-d" if of is None else f"0-d:{_short(dtype)}"
         yield _lazy(_with, call, f"{name}:{slot.name}", {spec: new}, call.storages + (new_storage,))
 
 
@@ -243,7 +260,7 @@ def empty_variant(call: OpCall, first: Slot, every: list[Slot]) -> Iterator[Buil
     right) of every tensor with the same size there."""
     spec = first.spec
     dims = [i for i, s in enumerate(spec.size) if s > 0]
-    if not dims:
+    if not dims or 0 in spec.size:
         return
     d = dims[-1]
     size_there, from_right = spec.size[d], len(spec.size) - d
@@ -348,7 +365,9 @@ def groups(entry: OpEntry, call: OpCall, avoid: frozenset[torch.dtype] = frozens
         list(dtype_variants(call, first, same_category=False, avoid=avoid)),
         list(dtype_variants(call, first, together=tensors, avoid=avoid))
         + [v for s in rest for v in dtype_variants(call, s, avoid=avoid)],
-        [v for s in (rest or [first]) if not s.written for v in zero_d_variants(call, s, avoid)],
+        [v for s in (rest or [first]) if not s.written for v in zero_d_variants(call, s, avoid=avoid)],
+        [v for s in rest if not s.written
+         for v in zero_d_variants(call, s, of=call.storages[first.spec.storage].dtype, avoid=avoid)],
         list(empty_variant(call, first, found)),
         [v for s in found for v in broadcast_variant(call, s)] if several else [],
         list(argument_variants(entry, call, first)),

@@ -99,8 +99,9 @@ class FakeCacheMachine(RuleBasedStateMachine):
         """A call of a random op anchored on ``member``; then the same call on
         ``member`` moved to a roomy storage, and on each twin of that: the same op and
         arguments with one piece of metadata changed, which a key that leaves the
-        metadata out answers from the entry the call before it filled; then another
-        call of the op on ``member``."""
+        metadata out answers from the entry the call before it filled; then on two
+        non-contiguous geometries of it that differ in their strides alone (not in
+        memory format); then another call of the op on ``member``."""
         entry = data.draw(st.sampled_from(self.ops), label="op")
         call = data.draw(op_calls(entry, builder=self.builder, anchor=member), label="call")
         self._apply(call)
@@ -112,6 +113,9 @@ class FakeCacheMachine(RuleBasedStateMachine):
             t = self._twin(home, kind)
             if t is not None:
                 self._apply(call.with_tensor(member, t, self.builder.storages))
+        pair = twins.stride_pair(self.builder, home)  # strides alone differ, not the memory format
+        for t in pair or ():
+            self._apply(call.with_tensor(member, t, self.builder.storages))
         # The same op on the same tensor with its other arguments drawn again: a key
         # that leaves out an argument answers this from the first call's entry.
         self._apply(data.draw(op_calls(entry, builder=self.builder, anchor=member), label="again"))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
-from torch._subclasses.fake_tensor import DynamicOutputShapeException, FakeTensorMode
+from torch._subclasses.fake_tensor import FakeTensorMode, UnsupportedOperatorException
 
 aten = torch.ops.aten
 HERE = Path(__file__).resolve().parent
@@ -94,7 +94,7 @@ def _mm_raises_on_empty(func, call, args, kwargs):
 
 
 def _unsupported(func, call, args, kwargs):
-    raise DynamicOutputShapeException(func)
+    raise UnsupportedOperatorException(func)
 
 
 def _mutate_other(func, call, args, kwargs):
@@ -161,7 +161,7 @@ PLANTS: dict[str, Plant] = {
     "spurious_error": Plant("aten.mm.default", "spurious_error", _mm_raises_on_empty,
                             "mm raises a plain RuntimeError for empty operands"),
     "unsupported": Plant("aten.clone.default", "unsupported", _unsupported,
-                         "clone declares a dynamic output shape"),
+                         "clone has no fake implementation (a declared limitation)"),
     # Bugs that show only for some inputs.
     "stride_noncontiguous": Plant(
         "aten.mm.default", "stride",
@@ -621,6 +621,10 @@ def _blank_stride(m):
     m.memory_format = None
 
 
+def _blank_stride_only(m):
+    m.stride = ()
+
+
 def _blank_offset(m):
     m.storage_offset = 0
 
@@ -644,6 +648,7 @@ def _blank_requires_grad(m):
 
 _KEY_BLANKS = {
     "key_stride": _blank_stride,
+    "key_stride_only": _blank_stride_only,
     "key_storage_offset": _blank_offset,
     "key_storage_offset_and_size": _blank_offset_and_size,
     "key_conj": _blank_conj,
@@ -662,6 +667,8 @@ CACHE_PLANTS: dict[str, CachePlant] = {
                                 "a cache hit of t synthesizes the view over a fresh storage, not its input's"),
     "key_stride": CachePlant("key", None, "stride",
                              "the cache key ignores strides (and the memory format derived from them)"),
+    "key_stride_only": CachePlant("key", None, "stride",
+                                  "the cache key ignores strides but keeps the memory format derived from them"),
     "key_storage_offset": CachePlant("key", None, "storage_offset", "the cache key ignores the storage offset"),
     "key_storage_offset_and_size": CachePlant(
         "key", None, "storage_offset", "the cache key ignores the storage offset and the storage's size"),

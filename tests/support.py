@@ -107,3 +107,22 @@ REPO = TESTS.parent
 SUITE = str(REPO / "suites" / "test_ops.py")
 BASE_ARGS = ("--rootdir", str(REPO), "-c", str(REPO / "pyproject.toml"), "-p", "no:cacheprovider",
              "--hypothesis-seed=0")
+
+
+def explore(op: str, examples: int, seed: int = 0, **options) -> list[set[tuple[str, str]]]:
+    """An item's exploration as the suite draws it (calls and variants, forward check):
+    per drawn example, the (category, signature) pairs of the failing findings its
+    checks showed. ``options`` go to ``drive``."""
+    entry = catalog.entry(op)
+    checker = Checker(checks=("forward",))
+    per_example: list[set[tuple[str, str]]] = []
+
+    def check(call):
+        if not call.variant:
+            per_example.append(set())
+        checks = checker.run(call, entry.tags)
+        per_example[-1].update((f.category, f.signature) for ch in checks for f in ch.findings if f.fails)
+        return verdict(call, checks)
+
+    drive(entry, check, examples=examples, seed=seed, **options)
+    return per_example

@@ -213,7 +213,7 @@ def test_torch_crosscheck_misses_a_view_on_the_wrong_storage_crossref_does_not(p
 # field of the key each (strategies/twins.py): that is what finds them this early.
 CI_EXAMPLES = 25
 KEY_FOUND = {name: CI_EXAMPLES for name in (
-    "key_stride", "key_storage_offset", "key_storage_offset_and_size", "key_conj", "key_neg")}
+    "key_stride", "key_stride_only", "key_storage_offset", "key_storage_offset_and_size", "key_conj", "key_neg")}
 
 
 def _field_value(outcome, field: str) -> str:
@@ -340,6 +340,10 @@ def test_key_plants_are_wrong_answers_for_twins():
     c = torch.randn(2, 3, dtype=torch.complex64)
     cases = {
         "key_stride": (x, torch.randn(3, 2).t(), aten.clone.default),
+        # strides alone: two non-contiguous tensors (the memory format is None for both) on
+        # storages of the same size
+        "key_stride_only": (torch.randn(12).as_strided((2, 3), (1, 2)), torch.randn(12).as_strided((2, 3), (6, 2)),
+                            aten.clone.default),
         "key_storage_offset": (base[1:7].view(2, 3), base[2:8].view(2, 3), aten.t.default),
         "key_storage_offset_and_size": (torch.randn(7)[1:].view(2, 3), x, aten.t.default),
         "key_conj": (c, c.conj(), aten.t.default),

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from crossref import catalog
-from crossref.classify import CATEGORIES, SEVERITIES, STATUSES, classify, real_error_kind, signature, status
+from crossref.classify import (CATEGORIES, SEVERITIES, STATUSES, classify, real_error_kind, refused_dtypes, signature,
+                               status)
 from crossref.compare import Mismatch, compare
 from crossref.opcall import CallBuilder, StorageSpec, TensorSpec
 from support import BASE, error, meta, outcome
@@ -46,7 +47,8 @@ def test_spurious_error():
 
 def test_declared_limitation_is_unsupported():
     f = one(run(outcome("real"), outcome("fake", error=error("DynamicOutputShapeException", "aten.nonzero.default",
-                                                             limitation=True))))
+                                                             limitation=True)),
+                call=make_call("aten.nonzero.default"), tags=catalog.entry("aten.nonzero.default").tags))
     assert (f.category, f.severity) == ("unsupported", "info")
     assert not f.fails
 
@@ -177,7 +179,7 @@ def test_status():
     assert status(outcome("real", error=bad), outcome("fake", error=bad), ()) == "both_raised"
     mism = run(ok, outcome("fake", (meta(dtype="int64"),)))
     assert status(ok, outcome("fake"), mism) == "mismatch"
-    unsup = run(ok, outcome("fake", error=error(limitation=True)))
+    unsup = run(ok, outcome("fake", error=error("UnsupportedOperatorException", limitation=True)))
     assert status(ok, outcome("fake"), unsup) == "unsupported"
 
 
@@ -196,3 +198,53 @@ def test_vocabulary_matches_design():
 ])
 def test_real_error_kind(message, kind):
     assert real_error_kind(message) == kind
+
+
+# ----------------------------------------------------------------- where a declared limitation applies
+
+
+def _index_call(index_dtype, index_shape=()):
+    b = CallBuilder()
+    s = b.add_storage(StorageSpec(torch.float32, 6))
+    i = b.add_storage(StorageSpec(index_dtype, 2, "range", 0, 0, 2))
+    strides = (1,) * len(index_shape)
+    return b.build("aten.index.Tensor", [TensorSpec(s, (2, 3), (3, 1)), [TensorSpec(i, index_shape, strides)]], {})
+
+
+LIMITATION_CASES = {
+    # index.Tensor is tagged dynamic_output_shape for its mask indices only
+    "index with a bool mask": ("aten.index.Tensor", lambda: _index_call(torch.bool, (2,)), "DynamicOutputShapeException",
+                               "unsupported"),
+    "index with a byte mask": ("aten.index.Tensor", lambda: _index_call(torch.uint8, (2,)), "DynamicOutputShapeException",
+                               "unsupported"),
+    "index with a 0-d int64 index": ("aten.index.Tensor", lambda: _index_call(torch.int64),
+                                     "GuardOnDataDependentSymNode", "spurious_error"),
+    "index with int indices, plain error": ("aten.index.Tensor", lambda: _index_call(torch.int64, (2,)),
+                                            "RuntimeError", "spurious_error"),
+    "nonzero": ("aten.nonzero.default", lambda: make_call("aten.nonzero.default"), "DynamicOutputShapeException",
+                "unsupported"),
+    "an untagged op raising a data-dependent error": ("aten.mm.default", make_call, "DataDependentOutputException",
+                                                      "spurious_error"),
+    "no fake kernel at all": ("aten.mm.default", make_call, "UnsupportedOperatorException", "unsupported"),
+}
+
+
+@pytest.mark.parametrize("case", list(LIMITATION_CASES))
+def test_a_declared_limitation_is_unsupported_only_where_it_applies(case):
+    op, build, error_type, category = LIMITATION_CASES[case]
+    tags = catalog.entry(op).tags
+    limitation = error_type != "RuntimeError"
+    f = one(run(outcome("real"), outcome("fake", error=error(error_type, "data-dependent", limitation=limitation)),
+                call=build(), tags=tags))
+    assert f.category == category, case
+
+
+@pytest.mark.parametrize("message, dtypes, refused", [
+    ("\"log_sigmoid_cpu\" not implemented for 'ComplexFloat'", ("complex64",), {"complex64"}),
+    ("\"addmm\" not implemented for 'Half'", ("float16", "float32"), {"float16"}),
+    ("nanmean(): expected input to have floating point or complex dtype but got Char", ("int8",), {"int8"}),
+    ("expected floating point dtype", ("int8", "int64"), set()),  # two dtypes, none named: unknown
+    ("mat1 and mat2 shapes cannot be multiplied", ("float32",), set()),  # not about dtypes
+])
+def test_refused_dtypes(message, dtypes, refused):
+    assert refused_dtypes(message, dtypes) == refused

@@ -83,3 +83,27 @@ def test_other_strides_and_bad_kind():
     builder = CallBuilder()
     with pytest.raises(ValueError, match="unknown twin kind 'shape'"):
         twins.twin(builder, TensorSpec(0, (), ()), "shape")
+
+
+def test_a_stride_pair_differs_in_strides_alone():
+    """Both tensors of a pair are non-contiguous over storages of the same size: torch's
+    key metadata differs in the strides and nothing else, the memory format included."""
+    seen = 0
+
+    @settings(max_examples=150, derandomize=True, database=None, deadline=None)
+    @given(data=st.data())
+    def check(data):
+        nonlocal seen
+        builder, pool = CallBuilder(), Pool()
+        member = data.draw(tensors(builder, max_numel=32))
+        pair = twins.stride_pair(builder, twins.rehome(builder, member))
+        if pair is None:
+            assert all(s <= 1 for s in member.size) or 0 in member.size
+            return
+        a, b = _built(builder, pool, *pair)
+        assert _differences(a, b) == {"stride"}, (a.stride(), b.stride())
+        assert extract_tensor_metadata(a).memory_format is None
+        seen += 1
+
+    check()
+    assert seen >= 50

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from crossref.opcall import ALL_DTYPES, COMPLEX_DTYPES, FLOAT_DTYPES, INT_DTYPES, TensorSpec
 
 from ..calls import NO_VALUE
-from ..tensors import LAYOUTS, dtypes, shapes
+from ..tensors import LAYOUTS, dtypes, ints, shapes
 
 __all__ = ["NO_VALUE", "ALL_DTYPES", "FLOAT_DTYPES", "COMPLEX_DTYPES", "INT_DTYPES"]
 
@@ -38,7 +38,7 @@ INDEX_LAYOUTS = ("contiguous", "permuted", "sliced", "offset")
 
 def one_in(ctx, n: int) -> bool:
     """True about once in ``n`` draws; shrinks to False."""
-    return ctx.draw(st.integers(0, n - 1)) == n - 1
+    return ctx.draw(ints(0, n - 1)) == n - 1
 
 
 def wrong(ctx) -> bool:
@@ -48,11 +48,12 @@ def wrong(ctx) -> bool:
 
 def pick(ctx, choices):
     """One of ``choices``; shrinks to the first."""
-    return ctx.draw(st.sampled_from(choices))
+    seq = choices if isinstance(choices, (list, tuple)) else list(choices)
+    return seq[ctx.draw(ints(0, len(seq) - 1))]
 
 
 def upto(ctx, hi: int, lo: int = 0) -> int:
-    return ctx.draw(st.integers(lo, max(hi, lo)))
+    return ctx.draw(ints(lo, max(hi, lo)))
 
 
 # ---------------------------------------------------------------- the schema
