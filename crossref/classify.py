@@ -133,7 +133,7 @@ def _category(m: Mismatch, call: OpCall, tags: frozenset[str], fake: Outcome) ->
     if m.kind == "real_error":
         return "missing_error"
     if m.kind == "fake_error":
-        declared = fake.error is not None and (fake.error.limitation or bool(tags & _LIMITATION_TAGS))
+        declared = fake.error is not None and fake.error.limitation
         return "unsupported" if declared and limitation_applies(call, tags, fake.error.type) else "spurious_error"
     return m.kind
 
@@ -142,10 +142,12 @@ _MASK_DTYPES = frozenset({torch.bool, torch.uint8})
 
 
 def limitation_applies(call: OpCall, tags: frozenset[str], error_type: str) -> bool:
-    """Whether a declared limitation of fake mode (data-dependent output, dynamic output
-    shape, no fake kernel) can apply to this call. Where it cannot, the error is a bug
-    (``spurious_error``): ``index.Tensor`` is tagged dynamic_output_shape for its mask
-    indices, and with integer indices its output shape is static."""
+    """Whether a declared limitation of fake mode (one of its exceptions for a
+    data-dependent output, a dynamic output shape, no fake kernel) can apply to this
+    call. Where it cannot, the error is a bug (``spurious_error``): ``index.Tensor`` is
+    tagged dynamic_output_shape for its mask indices, and with integer indices its
+    output shape is static. Any other exception fake mode raises where the kernel
+    returns is a ``spurious_error`` too, on a tagged op as well."""
     if error_type == "UnsupportedOperatorException":
         return True
     masks = any(isinstance(v, (list, tuple)) and any(

@@ -24,7 +24,7 @@ COMPLEX_DTYPES = (torch.complex64, torch.complex128)
 INT_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 ALL_DTYPES = (torch.bool,) + INT_DTYPES + FLOAT_DTYPES + COMPLEX_DTYPES
 
-FILLS = ("random", "specials", "zeros", "ones", "range")
+FILLS = ("random", "specials", "zeros", "ones", "range", "unit")
 
 
 def differentiable(dtype: torch.dtype) -> bool:
@@ -38,8 +38,9 @@ class StorageSpec:
 
     ``fill``: ``random`` (normal floats, small ints, random bools), ``specials``
     (random with nan, inf, -inf, -0.0, 0 and large values mixed in where the dtype
-    allows), ``zeros``, ``ones`` or ``range`` (integers uniform in [low, high), used
-    for index tensors). ``seed`` fixes the values.
+    allows), ``zeros``, ``ones``, ``range`` (integers uniform in [low, high), used for
+    index tensors) or ``unit`` (uniform in [0, 1): probabilities). ``seed`` fixes the
+    values.
     """
 
     dtype: torch.dtype
@@ -248,6 +249,8 @@ def storage_values(spec: StorageSpec) -> torch.Tensor:
         return torch.ones(n, dtype=dtype)
     if spec.fill == "range":
         return torch.randint(spec.low, max(spec.high, spec.low + 1), (n,), generator=g).to(dtype)
+    if spec.fill == "unit":
+        return torch.rand(n, generator=g, dtype=torch.float64).to(dtype)
     if dtype == torch.bool:
         return torch.randint(0, 2, (n,), generator=g).to(torch.bool)
     if dtype in INT_DTYPES:

@@ -1,5 +1,5 @@
-"""Reading finished runs (``reports/<run>/``, DESIGN.md section 4) and merging several
-runs (shards, runners) into one.
+"""Reading finished runs (``reports/<run>/``, the report contract in README.md) and
+merging several runs (shards, runners) into one.
 
 Every tool of the command line (diff, history, dashboard, repro) loads a run through
 ``load_run``: it validates the directory at the edge and raises ``UsageError`` with

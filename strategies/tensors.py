@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from crossref.opcall import (
     ALL_DTYPES,
     COMPLEX_DTYPES,
+    FILLS,
     CallBuilder,
     OpCall,
     StorageSpec,
@@ -135,15 +136,17 @@ def tensors(
     max_dims: int = 5,
     min_side: int = 0,
     max_numel: int = 64,
+    fill: str | None = None,
 ) -> st.SearchStrategy[TensorSpec]:
     """A strategy drawing a tensor into ``builder`` and returning its spec.
 
     ``shape``/``dtype``: fixed when given, else drawn (``shapes(min_dims, max_dims,
     min_side, max_numel)``, ``dtypes()``). ``layouts``: the layouts allowed (default
     all of ``LAYOUTS``; ``("contiguous",)`` for a plain tensor). ``value_range=(lo,
-    hi)``: integer values uniform in [lo, hi), for index tensors. ``requires_grad``:
-    fixed, or drawn (about 1 in 10 floating tensors) when None. The arguments are
-    checked once, here, not on every draw.
+    hi)``: integer values uniform in [lo, hi), for index tensors. ``fill``: how the
+    values are made (``crossref.opcall.FILLS``; default drawn: random, specials, zeros,
+    ones). ``requires_grad``: fixed, or drawn (about 1 in 10 floating tensors) when
+    None. The arguments are checked once, here, not on every draw.
     """
     check_subset("layouts", layouts, LAYOUTS)
     if dtype is not None and dtype not in ALL_DTYPES:
@@ -155,9 +158,12 @@ def tensors(
         raise InvalidArgument(f"requires_grad=True needs a floating or complex dtype, not dtype={dtype}")
     if value_range is not None:
         check_bounds("value_range[0]", value_range[0], "value_range[1]", value_range[1], minimum=-(2**62))
+    if fill is not None and fill not in FILLS or fill == "range":
+        raise InvalidArgument(f"fill={fill!r} must be one of {[f for f in FILLS if f != 'range']} "
+                              "(index values: value_range)")
     sizes = st.just(tuple(shape)) if shape is not None else _shapes(min_dims, max_dims, min_side, max_numel)
     dts = st.just(dtype) if dtype is not None else dtypes()
-    return _tensors(builder, sizes, dts, frozenset(layouts), value_range, requires_grad)
+    return _tensors(builder, sizes, dts, frozenset(layouts), value_range, requires_grad, fill)
 
 
 @functools.lru_cache(maxsize=256)
@@ -167,7 +173,8 @@ def _shapes(min_dims: int, max_dims: int, min_side: int, max_numel: int) -> st.S
 
 
 @st.composite
-def _tensors(draw, builder: CallBuilder, sizes, dts, allowed: frozenset[str], value_range, requires_grad) -> TensorSpec:
+def _tensors(draw, builder: CallBuilder, sizes, dts, allowed: frozenset[str], value_range, requires_grad,
+             fill) -> TensorSpec:
     size = draw(sizes)
     dt = draw(dts)
     rank = len(size)
@@ -223,7 +230,8 @@ def _tensors(draw, builder: CallBuilder, sizes, dts, allowed: frozenset[str], va
     need = storage_extent(size, stride, offset)
     # Aliasing: reuse an existing storage of the same dtype (grown to fit).
     storage_index = None
-    same = [i for i, s in enumerate(builder.storages) if s.dtype == dt and s.fill != "range" and value_range is None]
+    same = [i for i, s in enumerate(builder.storages)
+            if s.dtype == dt and s.fill != "range" and value_range is None and fill is None]
     if same and maybe("aliased", 8):
         storage_index = draw(st.sampled_from(same))
         old = builder.storages[storage_index]
@@ -237,7 +245,7 @@ def _tensors(draw, builder: CallBuilder, sizes, dts, allowed: frozenset[str], va
         if value_range is not None:
             spec = StorageSpec(dt, need, "range", draw(ints(0, 2**16)), value_range[0], value_range[1], False)
         else:
-            spec = StorageSpec(dt, need, _fill(draw, dt), draw(ints(0, 2**16)), 0, 1, bool(grad))
+            spec = StorageSpec(dt, need, fill or _fill(draw, dt), draw(ints(0, 2**16)), 0, 1, bool(grad))
         storage_index = builder.add_storage(spec)
     # A non-contiguous or offset geometry is a view of its storage one time in three (user
     # code makes them by slicing); otherwise a tensor set onto the storage. Fake mode

@@ -13,13 +13,14 @@ check like any other). The kinds:
 - dtypes: ``dtype`` (one tensor in another dtype: mixed-dtype promotion), ``dtypes``
   (every tensor of the first tensor's dtype together), from another promotion category
   (bool, integer, low-precision float, float64, complex); index tensors switch
-  between int64 and int32 only;
+  between int64 and int32; an index of a list of indices becomes a bool or uint8
+  mask of the first tensor's leading dim;
 - shapes: ``0-d`` (an operand as a 0-d tensor, of its own or another category),
-  ``empty`` (one size set to 0 in every tensor that has it at the same place, counted
-  from the right as broadcasting aligns them), ``broadcast`` (an operand's size set to
+  ``empty`` (the first or last size of the first tensor set to 0, in every tensor that
+  has it at the same place, counted from the right as broadcasting aligns them), ``broadcast`` (an operand's size set to
   1 or its leading dim dropped, pointwise ops);
 - arguments: a ``memory_format`` of the first tensor's channels-last format, a dim
-  written as its negative equivalent, a bool flag flipped.
+  written as its negative equivalent, an empty dim list, a bool flag flipped.
 
 ``variants(entry, call)`` draws which ones a call gets: one per group (about ten).
 Drawing them, rather than taking all of the dozens a call has, keeps the cost per
@@ -196,7 +197,7 @@ def dtype_variants(call: OpCall, slot: Slot, *, same_category: bool | None = Non
     it. Index tensors swap int64 and int32. ``avoid``: dtypes the op's kernel refused."""
     storage = call.storages[slot.spec.storage]
     dtype = storage.dtype
-    if storage.fill == "range":  # an index tensor: its values must stay integers in range
+    if storage.fill == "range":  # an index tensor: its values stay integers in range
         if dtype in _INDEX_SWAP and together is None and same_category is not False:
             yield _lazy(_retyped, call, [slot.spec], _INDEX_SWAP[dtype], f"dtype:{slot.name}:{_short(_INDEX_SWAP[dtype])}")
         return
@@ -228,8 +229,8 @@ def zero_d_variants(call: OpCall, slot: Slot, *, of: torch.dtype | None = None,
     promotion only from a higher category than the tensors': an int tensor times a 0-d
     float is float)."""
     spec = slot.spec
-    if not spec.size or call.storages[spec.storage].fill == "range":
-        return
+    if not spec.size or (call.storages[spec.storage].fill == "range" and of is not None):
+        return  # an index tensor: 0-d of its own dtype only (its values stay in range)
     storage = call.storages[spec.storage]
     index = len(call.storages)
     if of is None:
@@ -249,6 +250,18 @@ def zero_d_variants(call: OpCall, slot: Slot, *, of: torch.dtype | None = None,
         yield _lazy(_with, call, f"{name}:{slot.name}", {spec: new}, call.storages + (new_storage,))
 
 
+def mask_variants(call: OpCall, slot: Slot, first: Slot) -> Iterator[Builder]:
+    """An index tensor of a list of indices (index, index_put) as a bool or uint8 mask of
+    the first tensor's leading dim."""
+    if slot.name != "indices" or not first.spec.size or call.storages[slot.spec.storage].fill != "range":
+        return
+    size = first.spec.size[:1]
+    for dtype in (torch.bool, torch.uint8):
+        storage = StorageSpec(dtype, size[0], "random" if dtype == torch.bool else "range", 7, 0, 2)
+        new = TensorSpec(len(call.storages), size, (1,), 0, False, False, False, ("contiguous",))
+        yield _lazy(_with, call, f"mask:{slot.name}:{_short(dtype)}", {slot.spec: new}, call.storages + (storage,))
+
+
 def _resized(spec: TensorSpec, size: tuple[int, ...]) -> TensorSpec:
     """``spec`` with a new size: contiguous strides unless it kept a layout worth keeping."""
     return dataclasses.replace(spec, size=size, stride=contiguous_strides(size), offset=spec.offset,
@@ -256,23 +269,22 @@ def _resized(spec: TensorSpec, size: tuple[int, ...]) -> TensorSpec:
 
 
 def empty_variant(call: OpCall, first: Slot, every: list[Slot]) -> Iterator[Builder]:
-    """The first tensor's last non-empty dim set to 0, and the same dim (aligned from the
-    right) of every tensor with the same size there."""
+    """One size of the first tensor set to 0 (its first dim, a batch, or its last), and
+    the same dim (aligned from the right) of every tensor with the same size there."""
     spec = first.spec
-    dims = [i for i, s in enumerate(spec.size) if s > 0]
-    if not dims or 0 in spec.size:
+    if not spec.size or 0 in spec.size:
         return
-    d = dims[-1]
-    size_there, from_right = spec.size[d], len(spec.size) - d
-    mapping = {}
-    for s in every:
-        t = s.spec
-        if call.storages[t.storage].fill == "range":
-            continue
-        j = len(t.size) - from_right
-        if 0 <= j and t.size[j] == size_there:
-            mapping[t] = _resized(t, t.size[:j] + (0,) + t.size[j + 1:])
-    yield _lazy(_with, call, "empty", mapping)
+    for d in dict.fromkeys((0, len(spec.size) - 1)):
+        size_there, from_right = spec.size[d], len(spec.size) - d
+        mapping = {}
+        for s in every:
+            t = s.spec
+            if call.storages[t.storage].fill == "range":
+                continue
+            j = len(t.size) - from_right
+            if 0 <= j and t.size[j] == size_there:
+                mapping[t] = _resized(t, t.size[:j] + (0,) + t.size[j + 1:])
+        yield _lazy(_with, call, "empty", mapping)
 
 
 def broadcast_variant(call: OpCall, slot: Slot) -> Iterator[Builder]:
@@ -331,10 +343,12 @@ def argument_variants(entry: OpEntry, call: OpCall, first: Slot) -> Iterator[Bui
         elif a.name in _DIM_NAMES and rank and kind in ("int", "Optional[int]") and isinstance(value, int) \
                 and not isinstance(value, bool) and 0 <= value < rank:
             yield _lazy(_with_argument, call, entry, a.name, value - rank, f"{a.name}=negative")
-        elif a.name in _DIM_NAMES and rank and kind.startswith(("List[int]", "Optional[List[int]]")) \
-                and isinstance(value, list) and any(isinstance(d, int) and 0 <= d < rank for d in value):
-            flipped = [d - rank if isinstance(d, int) and 0 <= d < rank else d for d in value]
-            yield _lazy(_with_argument, call, entry, a.name, flipped, f"{a.name}=negative")
+        elif a.name in _DIM_NAMES and kind.startswith(("List[int]", "Optional[List[int]]")):
+            if rank and isinstance(value, list) and any(isinstance(d, int) and 0 <= d < rank for d in value):
+                flipped = [d - rank if isinstance(d, int) and 0 <= d < rank else d for d in value]
+                yield _lazy(_with_argument, call, entry, a.name, flipped, f"{a.name}=negative")
+            if value != []:  # an empty dim list: every dim, for reductions
+                yield _lazy(_with_argument, call, entry, a.name, [], f"{a.name}=[]")
         elif kind in ("bool", "Optional[bool]") and not (a.alias_info is not None):
             current = a.default_value if value is _MISSING else value
             if isinstance(current, bool) or current is None:
@@ -349,7 +363,8 @@ def groups(entry: OpEntry, call: OpCall, avoid: frozenset[torch.dtype] = frozens
     the first tensor (two of them); layouts of the others; the first tensor's dtype in
     its own category, and in another; the others' dtypes, or every tensor of the first
     one's dtype together; a 0-d operand; an empty version; for pointwise ops of several
-    tensors, a broadcasting operand; another value of a non-tensor argument."""
+    tensors, a broadcasting operand; a mask index; another value of a non-tensor
+    argument."""
     found = slots(entry, call)
     if not found:
         return []
@@ -370,6 +385,7 @@ def groups(entry: OpEntry, call: OpCall, avoid: frozenset[torch.dtype] = frozens
          for v in zero_d_variants(call, s, of=call.storages[first.spec.storage].dtype, avoid=avoid)],
         list(empty_variant(call, first, found)),
         [v for s in found for v in broadcast_variant(call, s)] if several else [],
+        [v for s in rest for v in mask_variants(call, s, first)],
         list(argument_variants(entry, call, first)),
     ]
     return [g for g in out if g]

@@ -16,12 +16,12 @@ def pytest_addoption(parser):
     g.addoption("--crossref-devices", dest="crossref_devices", metavar="D[,D...]", default=None,
                 help="real devices to compare on (default: cpu, plus cuda when available)")
     g.addoption("--crossref-examples", dest="crossref_examples", metavar="N", default=None,
-                help="Hypothesis examples per test item (default: the profile's)")
+                help="calls each test item draws, all of them whatever it finds (default: the profile's examples)")
     g.addoption("--crossref-report-dir", dest="crossref_report_dir", metavar="DIR", default=None,
                 help="where the run is written (default: reports/<UTC timestamp>/, reports/latest -> it)")
     g.addoption("--crossref-shrink-seconds", dest="crossref_shrink_seconds", metavar="S", default=None,
-                help="per test item, stop shrinking after S seconds and report the best example so far "
-                "(default by profile: dev 20, ci 2, nightly 60)")
+                help="per test item, seconds its new findings may take to shrink, shared among them "
+                "(default by profile: dev 20, ci 1.5, nightly 60)")
     g.addoption("--crossref-checks", dest="crossref_checks", metavar="C[,C...]", default=None,
                 help="checks to run: forward (real vs fake), cache (dispatch-cache crosscheck), "
                 "torch-cache (torch's own cache crosscheck on every hit) (default: forward,cache)")

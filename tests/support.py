@@ -18,7 +18,7 @@ from strategies.calls import op_calls
 from strategies.drive import drive
 
 
-# DESIGN.md section 4: the columns and summary entries a run promises at least.
+# The report contract (README.md, "Report format"): the columns and summary entries a run promises at least.
 DESIGN_FINDING_COLUMNS = {"signature", "op", "category", "severity", "field", "real", "fake", "device", "dtypes",
                           "count", "example", "repro"}
 DESIGN_RESULT_COLUMNS = {"status", "op", "device", "dtypes", "category"}

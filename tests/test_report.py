@@ -1,6 +1,6 @@
 """crossref.record + crossref.report: per-worker parts, the merge, and the report files
-validated against the declared schema (RESULT_COLUMNS, FINDING_COLUMNS) and DESIGN.md
-section 4."""
+validated against the declared schema (RESULT_COLUMNS, FINDING_COLUMNS) and the report
+contract of README.md."""
 
 from __future__ import annotations
 

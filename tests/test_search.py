@@ -69,9 +69,9 @@ def test_known_signatures_are_recorded_but_not_shrunk_or_failing(tmp_path):
     assert {r["signature"] for r in _rows(tmp_path / "b", "finding")} >= known  # still recorded
 
 
-def test_a_hang_is_not_shrunk(tmp_path):
-    """Every candidate of a hang's shrink would wait out the time limit: it keeps the
-    smallest call seen."""
+def test_a_crash_is_not_shrunk(tmp_path):
+    """A candidate of a crash's shrink may hang and wait out the time limit: a crash
+    keeps the smallest call seen."""
     from crossref.classify import Finding
     from strategies.calls import op_calls
     from support import draw_many

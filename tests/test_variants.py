@@ -107,6 +107,8 @@ def test_argument_variants(every_variant):
         if name == "memory_format":
             rank = len(next(call.tensor_specs()).size)
             assert value in ({4: torch.channels_last, 5: torch.channels_last_3d}.get(rank), torch.contiguous_format)
+        elif v.variant == "dim=[]":
+            assert value == [] and call.argument("dim") != []
         elif name == "dim":
             before, rank = call.argument("dim"), len(next(call.tensor_specs()).size)
             if isinstance(before, int):

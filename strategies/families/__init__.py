@@ -42,3 +42,4 @@ from . import joins  # noqa: E402,F401
 from . import indexing  # noqa: E402,F401
 from . import factories  # noqa: E402,F401
 from . import nn  # noqa: E402,F401
+from . import linalg  # noqa: E402,F401

@@ -6,7 +6,8 @@ divisible by groups, weights shaped (C_out, C_in/groups, *kernel) (transposed:
 padding, output_padding below stride or dilation, pool padding at most half the
 kernel, norm weights/biases/running stats of C (or normalized_shape) elements.
 Gradient inputs of backward ops take the forward output's shape (computed on the
-meta device). Floating dtypes, float32 mostly; 4-d/5-d inputs come channels_last
+meta device). Resampling takes (N, C, *spatial) inputs and output sizes of the spatial
+rank; binary cross-entropy takes probabilities. Floating dtypes, float32 mostly; 4-d/5-d inputs come channels_last
 sometimes (the tensor strategy's layouts). About 1 in 10 calls breaks one rule.
 """
 
@@ -28,6 +29,7 @@ from ._common import (
     upto,
     wrong,
 )
+from ..tensors import shapes
 
 _FLOATS = [torch.float32, torch.float64, torch.float32, torch.bfloat16]
 
@@ -300,4 +302,63 @@ def group_norm(ctx) -> dict:
     if ctx.entry.base_name == "native_group_norm_backward":
         out.update(grad_out=_operand(ctx, x.size), mean=_operand(ctx, (n, groups)), rstd=_operand(ctx, (n, groups)),
                    output_mask=[True, one_in(ctx, 2), one_in(ctx, 2)])
+    return only_known(ctx, out)
+
+
+# ---------------------------------------------------------------- resampling and losses
+
+_UPSAMPLE = ("upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact1d",
+             "_upsample_nearest_exact2d", "_upsample_nearest_exact3d", "upsample_linear1d", "upsample_bilinear2d",
+             "upsample_trilinear3d", "upsample_bicubic2d", "_upsample_bilinear2d_aa", "_upsample_bicubic2d_aa",
+             "_upsample_lanczos2d_aa")
+
+
+@register(*_UPSAMPLE, *(f"{n}_backward" for n in _UPSAMPLE))
+def upsample(ctx) -> dict:
+    """(N, C, *spatial) input with the name's spatial rank, an output size of that many
+    sizes (or scale factors, .vec overloads); a batch of 0 sometimes. Backward: the
+    gradient of the output size, and the input size."""
+    k = _spatial_rank(ctx)
+    bad = wrong(ctx)
+    batch = pick(ctx, [1, 2, 0])
+    channels = upto(ctx, 3, 1)
+    spatial = [upto(ctx, 4, 1) for _ in range(k)]
+    size = [upto(ctx, 5, 1) for _ in range(k)]
+    if bad:
+        size = size[:-1] if one_in(ctx, 2) else size + [2]
+    dtype = _floats(ctx)
+    out: dict = {"output_size": size, "input_size": [batch, channels, *spatial]}
+    if ctx.entry.base_name.endswith("_backward"):
+        main(ctx, shape=(batch, channels, *size), dtype=dtype)
+        out["grad_output"] = ctx.main
+    else:
+        name = "input" if type_of(ctx, "input") is not None else "self"
+        out[name] = main(ctx, shape=(batch, channels, *spatial), dtype=dtype)
+    if type_of(ctx, "scale_factors") is not None:  # .vec: a size or scale factors, not both
+        if one_in(ctx, 2):
+            out["output_size"], out["scale_factors"] = None, [pick(ctx, [0.5, 1.0, 2.0, 1.5]) for _ in range(k)]
+        else:
+            out["scale_factors"] = None
+    for name in ("scales", "scales_d", "scales_h", "scales_w"):
+        if type_of(ctx, name) is not None:
+            out[name] = None if not one_in(ctx, 3) else pick(ctx, [0.5, 2.0])
+    return only_known(ctx, out)
+
+
+@register("binary_cross_entropy", "binary_cross_entropy_backward", "binary_cross_entropy_with_logits")
+def binary_cross_entropy(ctx) -> dict:
+    """Input and target of one shape with values in [0, 1] (probabilities), a weight that
+    broadcasts, a reduction of none, mean or sum; a backward's gradient of the output."""
+    shape = ctx.draw(shapes(max_dims=4, max_numel=32))
+    dtype = _floats(ctx)
+    reduction = upto(ctx, 2)
+    x = main(ctx, shape=shape, dtype=dtype, fill="unit")
+    out = {"self": x, "target": ctx.tensor(shape=shape, dtype=dtype, fill="unit"), "reduction": reduction}
+    if type_of(ctx, "grad_output") is not None:
+        out["grad_output"] = ctx.tensor(shape=shape if reduction == 0 else (), dtype=dtype)
+    if not one_in(ctx, 2):
+        out["weight"] = None
+    for name in ("weight", "pos_weight"):
+        if type_of(ctx, name) is not None and name not in out:
+            out[name] = ctx.tensor(shape=shape[-1:] if shape else (), dtype=dtype)
     return only_known(ctx, out)
