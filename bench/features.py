@@ -27,6 +27,7 @@ import torch  # noqa: E402
 
 from crossref import catalog  # noqa: E402
 from crossref.check import Checker  # noqa: E402
+from crossref.isolate import Isolated, IsolationOptions  # noqa: E402
 from crossref.opcall import OpCall, TensorSpec  # noqa: E402
 from crossref.search import verdict  # noqa: E402
 from strategies.calls import unsupported_reason  # noqa: E402
@@ -92,7 +93,9 @@ def main() -> int:
     for e in catalog.load_catalog():
         if not e.skip and not unsupported_reason(e) and e.runs_on("cpu"):
             by_family[e.family].append(e)
-    checker = Checker(checks=("forward",))
+    # In the crash-isolated child, as the suite runs: some kernels die on random inputs.
+    checker = Checker(checks=("forward",),
+                      isolated=Isolated({"devices": ("cpu",), "checks": ("forward",)}, IsolationOptions()))
     table: dict[str, collections.Counter] = {}
     totals: dict[str, int] = {}
     valid: dict[str, int] = {}
@@ -112,6 +115,7 @@ def main() -> int:
 
             drive(entry, check, examples=a.examples)
         table[family], totals[family], valid[family] = counts, n, ok
+    checker.isolated.close()
     names = sorted({f for c in table.values() for f in c}, key=lambda f: (f.split(":")[0], f))
     fams = sorted(table)
     print(f"{'feature (% of checks)':30}" + "".join(f"{f[:10]:>11}" for f in fams))
