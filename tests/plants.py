@@ -213,10 +213,11 @@ def _expanded(t) -> bool:
 
 def _sliced(t) -> bool:
     """Strided with a step: not dense in its storage in any order."""
-    return t.numel() > 1 and not t.is_contiguous() and not _dense(t)
+    return t.numel() > 1 and not t.is_contiguous() and not dense(t)
 
 
-def _dense(t) -> bool:
+def dense(t) -> bool:
+    """Whether t's elements are packed without gaps in some order of its dims."""
     order = sorted(range(t.dim()), key=lambda d: t.stride(d))
     acc = 1
     for d in order:
@@ -227,7 +228,7 @@ def _dense(t) -> bool:
 
 
 def _permuted(t) -> bool:
-    return t.dim() >= 2 and t.numel() > 1 and not t.is_contiguous() and _dense(t) and not _expanded(t)
+    return t.dim() >= 2 and t.numel() > 1 and not t.is_contiguous() and dense(t) and not _expanded(t)
 
 
 def _channels_last(t) -> bool:

@@ -11,6 +11,7 @@ import torch
 from crossref import catalog
 from crossref.opcall import materialize
 from strategies import variants as V
+from plants import dense
 from support import draw_many
 from strategies.calls import op_calls
 
@@ -25,16 +26,6 @@ def _first(kind: str) -> str:
 
 def _tensors(call):
     return materialize(call, "cpu")[2]
-
-
-def _dense(t: torch.Tensor) -> bool:
-    order = sorted(range(t.dim()), key=lambda d: t.stride(d))
-    acc = 1
-    for d in order:
-        if t.shape[d] > 1 and t.stride(d) != acc:
-            return False
-        acc *= t.shape[d]
-    return True
 
 
 def _changed(call, variant):
@@ -66,10 +57,10 @@ def test_variants_are_calls_of_the_same_op_named_by_kind(every_variant):
 
 
 @pytest.mark.parametrize("kind, holds", [
-    ("permuted", lambda b, a: not a.is_contiguous() and _dense(a) and a.shape == b.shape),
+    ("permuted", lambda b, a: not a.is_contiguous() and dense(a) and a.shape == b.shape),
     ("channels_last", lambda b, a: a.is_contiguous(memory_format=torch.channels_last) and not a.is_contiguous()),
     ("channels_last_3d", lambda b, a: a.is_contiguous(memory_format=torch.channels_last_3d) and not a.is_contiguous()),
-    ("sliced", lambda b, a: not _dense(a) and a.shape == b.shape),
+    ("sliced", lambda b, a: not dense(a) and a.shape == b.shape),
     ("offset", lambda b, a: a.storage_offset() > 0 and a.shape == b.shape),
     ("expanded", lambda b, a: 0 in a.stride() and a.shape == b.shape),
     ("conj", lambda b, a: a.is_conj() and a.dtype.is_complex),
