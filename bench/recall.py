@@ -32,6 +32,7 @@ def main() -> int:
     p.add_argument("--public", action="store_true", help="only bugs with a public report (not found by probing)")
     p.add_argument("--profile", default="ci", help="Hypothesis profile of the sweep (default ci)")
     p.add_argument("--workers", default="2", help="pytest -n (default 2)")
+    p.add_argument("--seed", type=int, default=None, help="the run's seed (--hypothesis-seed; default: the profile's)")
     p.add_argument("--verify", action="store_true", help="keep only bugs whose check reproduces on this torch")
     a = p.parse_args()
     import pandas as pd
@@ -45,7 +46,7 @@ def main() -> int:
         ops = ",".join(sorted({b.op for b in bugs}))
         cmd = [sys.executable, "-m", "pytest", str(ROOT / "suites" / "test_ops.py"), "-q", "-p", "no:cacheprovider",
                "-n", a.workers, f"--hypothesis-profile={a.profile}", f"--crossref-ops={ops}",
-               f"--crossref-report-dir={run}"]
+               f"--crossref-report-dir={run}"] + ([f"--hypothesis-seed={a.seed}"] if a.seed is not None else [])
         subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     findings = pd.read_parquet(run / "findings.parquet")
     found_pairs = set(zip(findings["op"], findings["category"]))

@@ -49,6 +49,7 @@ _LIMITATION_TAGS = frozenset({"dynamic_output_shape", "data_dependent_output"})
 # this table is the one place crossref reads error text, and only for traits.
 _REAL_ERROR_KINDS = (
     ("dtype_unsupported", re.compile(r"not implemented for '|not supported for (complex|bool|half|bfloat16)|"
+                                     r"boolean inputs? (are )?not supported|not supported for complex|"
                                      r"\"\w+\" not implemented for|does not support (automatic differentiation|complex)|"
                                      r"Unsupported dtype|only supports floating|expected (a )?floating|"
                                      r"must be (a )?floating|should be floating|expected input to have floating|floating point or complex dtype",
@@ -87,14 +88,25 @@ _QUOTED = re.compile(r"'(\w+)'")
 
 
 def refused_dtypes(message: str, dtypes: tuple[str, ...]) -> frozenset[str]:
-    """The dtypes (names) a real kernel's error refuses: those it quotes, or the call's
-    only dtype; nothing when the error is not about dtypes."""
+    """The dtypes (names) a real kernel's error refuses: those it quotes or names by
+    category (complex, bool), or else the call's only dtype; nothing when the error is
+    not about dtypes."""
     if real_error_kind(message) != "dtype_unsupported":
         return frozenset()
     quoted = {_KERNEL_DTYPE_NAMES[q] for q in _QUOTED.findall(message) if q in _KERNEL_DTYPE_NAMES}
+    for refusal, names in _CATEGORY_WORDS:  # "not supported for complex types": every complex dtype
+        if refusal.search(message):
+            quoted |= names
     if quoted:
         return frozenset(quoted)
     return frozenset(dtypes) if len(dtypes) == 1 else frozenset()
+
+
+_CATEGORY_WORDS = (
+    (re.compile(r"not (yet )?(supported|implemented) for complex|complex (types |inputs |tensors )?(are |is )?not "
+                r"supported|does not support complex", re.I), {"complex64", "complex128"}),
+    (re.compile(r"boolean inputs? (are )?not supported|not supported for bool|does not support bool", re.I), {"bool"}),
+)
 
 
 def real_error_kind(message: str) -> str:

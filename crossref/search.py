@@ -27,7 +27,7 @@ from .shrink import Shrunk, cost, shrink
 #: Candidates one signature's shrink may check at most. A shrink of a small call
 #: usually ends well before (no pass helps any more); the cap keeps a derandomized run
 #: deterministic when the time budget is not what stops it.
-SHRINK_CHECKS = 80
+SHRINK_CHECKS = 40
 
 
 @dataclass(frozen=True, slots=True)

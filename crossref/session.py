@@ -47,7 +47,7 @@ def available_devices() -> tuple[str, ...]:
 
 
 #: Per-item shrink budget (seconds) by Hypothesis profile; --crossref-shrink-seconds overrides.
-SHRINK_SECONDS = {"dev": 20.0, "ci": 1.0, "nightly": 60.0}
+SHRINK_SECONDS = {"dev": 20.0, "ci": 0.5, "nightly": 60.0}
 
 
 def parse_options(ops: str | None, devices: str | None, examples: str | int | None,

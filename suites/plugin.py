@@ -21,7 +21,7 @@ def pytest_addoption(parser):
                 help="where the run is written (default: reports/<UTC timestamp>/, reports/latest -> it)")
     g.addoption("--crossref-shrink-seconds", dest="crossref_shrink_seconds", metavar="S", default=None,
                 help="per test item, seconds its new findings may take to shrink, shared among them "
-                "(default by profile: dev 20, ci 1, nightly 60)")
+                "(default by profile: dev 20, ci 0.5, nightly 60)")
     g.addoption("--crossref-checks", dest="crossref_checks", metavar="C[,C...]", default=None,
                 help="checks to run: forward (real vs fake), cache (dispatch-cache crosscheck), "
                 "torch-cache (torch's own cache crosscheck on every hit) (default: forward,cache)")

@@ -248,6 +248,8 @@ def test_a_declared_limitation_is_unsupported_only_where_it_applies(case):
     ("nanmean(): expected input to have floating point or complex dtype but got Char", ("int8",), {"int8"}),
     ("expected floating point dtype", ("int8", "int64"), set()),  # two dtypes, none named: unknown
     ("mat1 and mat2 shapes cannot be multiplied", ("float32",), set()),  # not about dtypes
+    ("clamp is not supported for complex types", ("complex64",), {"complex64", "complex128"}),
+    ("Boolean inputs not supported for relu", ("bool",), {"bool"}),
 ])
 def test_refused_dtypes(message, dtypes, refused):
     assert refused_dtypes(message, dtypes) == refused

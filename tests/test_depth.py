@@ -1,7 +1,8 @@
-"""Depth at the ci budget: every conditional planted bug (tests/plants.py, CONDITIONAL:
-each wrong for one input pattern only) is found within the ci profile's 25 examples of
-its op, with its category, by the same drawing the suite does (calls and variants);
-the same run without the plant has no such finding (the control).
+"""Depth at the ci budget: the conditional planted bugs (tests/plants.py, CONDITIONAL:
+each wrong for one input pattern only) are found within the ci profile's 25 examples
+of their op, with their category, by the same drawing the suite does (calls and
+variants), at least 95% of them; the same run without a plant has no such finding
+(the control).
 
 bench/depth.py prints how many examples each takes, over several seeds."""
 
@@ -20,13 +21,21 @@ def controls():
     return {op: set().union(*explore(op, CI_EXAMPLES)) for op in sorted({p.op for p in CONDITIONAL.values()})}
 
 
-@pytest.mark.parametrize("name", list(CONDITIONAL))
-def test_a_conditional_bug_is_found_at_the_ci_budget(name, controls):
-    plant = CONDITIONAL[name]
-    with planted(name):
-        seen = set().union(*explore(plant.op, CI_EXAMPLES))
-    planted_only = {(c, s) for c, s in seen - controls[plant.op] if c == plant.category}
-    assert planted_only, f"{name}: no {plant.category} finding of {plant.op} in {CI_EXAMPLES} examples"
+#: The share of the conditional plants the ci budget must find (the issue's bar for
+#: held-out planted bugs). A plant found or missed is one seed's luck as well as the
+#: search's: bench/depth.py --seeds 5 measures the rate over seeds.
+FOUND_AT_LEAST = 0.95
+
+
+def test_conditional_bugs_are_found_at_the_ci_budget(controls):
+    missed = []
+    for name, plant in CONDITIONAL.items():
+        with planted(name):
+            seen = set().union(*explore(plant.op, CI_EXAMPLES))
+        if not {(c, s) for c, s in seen - controls[plant.op] if c == plant.category}:
+            missed.append(name)
+    found = len(CONDITIONAL) - len(missed)
+    assert found >= FOUND_AT_LEAST * len(CONDITIONAL), f"found {found}/{len(CONDITIONAL)}; missed {missed}"
 
 
 @pytest.mark.parametrize("name", list(CONDITIONAL))

@@ -150,12 +150,20 @@ def test_control_without_the_plant_finds_nothing_planted(name, clean_sweeps):
     assert planted_like == []
 
 
-def test_genuine_findings_of_the_plants_ops_are_only_missing_errors(clean_sweeps):
-    """torch 2.13 itself: the ops the plants use match real kernels, except fake mode
-    accepting some inputs the CPU kernel rejects (mm of mixed dtypes, add_ writing to an
-    overlapping self). If this starts failing, fake mode changed: read the findings."""
+#: torch 2.13's own mismatches on the plants' ops, besides fake mode accepting inputs the
+#: CPU kernel rejects (mm of mixed dtypes, add_ writing to an overlapping self): add of
+#: an expanded bfloat16 tensor and an int16 one gets other output strides in fake mode
+#: (TensorIterator's stride order with a broadcast operand of another dtype).
+GENUINE = {("aten.add.Tensor", "stride")}
+
+
+def test_genuine_findings_of_the_plants_ops_are_known(clean_sweeps):
+    """torch 2.13 itself: the ops the plants use match real kernels but for GENUINE and
+    missing errors. If this starts failing, fake mode changed: read the findings."""
     seen = [(c, f) for s in clean_sweeps.values() for c, f in findings(s)]
-    assert {f.category for _, f in seen} <= {"missing_error"}, [(f.op, f.category, f.field, f.real, f.fake) for _, f in seen]
+    odd = [(f.op, f.category, f.field, f.real, f.fake) for _, f in seen
+           if f.category != "missing_error" and (f.op, f.category) not in GENUINE]
+    assert odd == []
 
 
 # ----------------------------------------------------------------- output aliasing
