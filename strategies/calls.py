@@ -34,7 +34,7 @@ from crossref.opcall import (
     differentiable,
 )
 
-from .tensors import BOOLS, LAYOUTS, dtypes, ints, shapes, tensors
+from .tensors import BOOLS, LAYOUTS, draw_tensor, dtypes, ints, shapes
 
 NO_VALUE = object()  # "leave this argument out: use its default"
 
@@ -90,12 +90,18 @@ class Ctx:
         of an op with a memory_format argument is 4-d or 5-d two times in three, so that
         channels_last formats apply."""
         if self.main is None and kwargs.get("shape") is None and self.memory_format and self.draw(ints(0, 2)):
-            kwargs["min_dims"] = kwargs["max_dims"] = self.draw(st.sampled_from((4, 5)))
+            kwargs["min_dims"] = kwargs["max_dims"] = self.choice((4, 5))
         if self.avoid and kwargs.get("dtype") is None and kwargs.get("value_range") is None:
             kwargs["dtype"] = self.draw(dtypes(include=tuple(d for d in ALL_DTYPES if d not in self.avoid)))
             if kwargs.get("requires_grad") and not differentiable(kwargs["dtype"]):
                 kwargs["requires_grad"] = False
-        return self.draw(tensors(self.builder, **kwargs))
+        return draw_tensor(self.draw, self.builder, **kwargs)
+
+    def choice(self, options):
+        """One of ``options`` (a sequence), uniformly; shrinks to the first. A draw of a
+        cached integer strategy, not a new ``sampled_from`` each time (Hypothesis checks
+        every new strategy object on its first draw)."""
+        return options[self.draw(ints(0, len(options) - 1))]
 
     @property
     def memory_format(self) -> bool:
@@ -109,7 +115,7 @@ class Ctx:
     def dims(self, rank: int | None = None, *, min_size: int = 0) -> list[int]:
         r = self.rank if rank is None else rank
         if r == 0:
-            return self.draw(st.sampled_from([[], [0], [-1]]))
+            return self.choice([[], [0], [-1]])
         chosen = self.draw(st.lists(ints(0, r - 1), unique=True, min_size=min(min_size, r), max_size=r))
         return [d - r if self.draw(BOOLS) else d for d in chosen]
 
@@ -140,7 +146,7 @@ class Ctx:
             return self.draw(ints(0 if dtype == torch.uint8 else -4, 4))
         if dtype in COMPLEX_DTYPES and self.draw(BOOLS):
             return complex(self.draw(ints(-2, 2)), self.draw(ints(-2, 2)))
-        return self.draw(st.sampled_from([0.5, -1.5, 2.0, 0.0, 1.0, -0.0, math.inf, math.nan]))
+        return self.choice([0.5, -1.5, 2.0, 0.0, 1.0, -0.0, math.inf, math.nan])
 
 
 def _real(arg) -> str:
@@ -263,7 +269,7 @@ def _int_arg(ctx: Ctx, a) -> int:
     if name in ("reduction",):
         return ctx.draw(ints(0, 2))
     if name in ("ignore_index", "padding_idx", "blank"):
-        return ctx.draw(st.sampled_from([-100, -1, 0]))
+        return ctx.choice([-100, -1, 0])
     return ctx.draw(ints(-2, 4))
 
 
@@ -300,7 +306,7 @@ def _arg_value(ctx: Ctx, a) -> Any:
         if ctx.rank in (4, 5):
             last = torch.channels_last if ctx.rank == 4 else torch.channels_last_3d
             choices = [choices[0], last, choices[1], last]
-        return ctx.draw(st.sampled_from(choices))
+        return ctx.choice(choices)
     if inner == "bool":
         return ctx.draw(BOOLS)
     if inner == "List[bool]":
@@ -325,10 +331,10 @@ def _arg_value(ctx: Ctx, a) -> Any:
         if name in ("eps",):
             return 1e-5
         if name in ("p", "dropout", "dropout_p", "momentum", "q", "alpha", "beta", "lambd"):
-            return ctx.draw(st.sampled_from([0.5, 0.0, 1.0, 0.1]))
-        return ctx.draw(st.sampled_from([0.5, 1.0, -1.5, 2.0, 0.0]))
+            return ctx.choice([0.5, 0.0, 1.0, 0.1])
+        return ctx.choice([0.5, 1.0, -1.5, 2.0, 0.0])
     if inner == "List[float]":
-        return [ctx.draw(st.sampled_from([1.0, 2.0, 0.5])) for _ in range(a.N or max(ctx.rank - 2, 1))]
+        return [ctx.choice([1.0, 2.0, 0.5]) for _ in range(a.N or max(ctx.rank - 2, 1))]
     if inner == "number":
         return ctx.scalar_for(ctx.dtype if ctx.draw(ints(0, 3)) else ctx.draw(dtypes()))
     if inner == "List[number]":
@@ -338,7 +344,7 @@ def _arg_value(ctx: Ctx, a) -> Any:
     if inner == "str":
         choices = _STR_CHOICES.get(name)
         if choices:
-            return ctx.draw(st.sampled_from(choices))
+            return ctx.choice(choices)
         return "none"
     raise ValueError(f"{ctx.entry.name}: unmapped argument type {t} for {name}")
 

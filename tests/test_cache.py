@@ -397,9 +397,7 @@ def test_control_per_call_finds_no_cache_bug():
         assert len(seen) >= 10, op
         bad += [(c.describe(), f.field, f.real, f.fake) for c, _, f in cache_findings(seen)]
         for _, ch in seen:
-            assert (ch.cache is None) == (ch.real.error is not None)  # crosschecked: what the kernel accepts
-            if ch.cache is not None:
-                repeats[ch.cache.repeat] = repeats.get(ch.cache.repeat, 0) + 1
+            repeats[ch.cache.repeat] = repeats.get(ch.cache.repeat, 0) + 1
     assert bad == []
     assert repeats["hit"] > 0.7 * sum(repeats.values()), repeats  # the crosscheck did exercise hits
 
