@@ -399,7 +399,7 @@ def groups(entry: OpEntry, call: OpCall, avoid: frozenset[torch.dtype] = frozens
         + [v for s in rest for v in dtype_variants(call, s, avoid=avoid)],
         [v for s in (rest or [first]) if not s.written for v in zero_d_variants(call, s, avoid=avoid)],
         [v for s in rest if not s.written
-         for v in zero_d_variants(call, s, of=call.storages[first.spec.storage].dtype, avoid=avoid)],
+         for v in zero_d_variants(call, s, of=call.storages[first.spec.storage].dtype, avoid=avoid)] if several else [],
         list(empty_variant(call, first, found)),
         [v for s in found for v in broadcast_variant(call, s)] if several else [],
         [v for s in rest for v in mask_variants(call, s, first)],
