@@ -28,7 +28,7 @@ import torch  # noqa: E402
 from crossref import catalog  # noqa: E402
 from crossref.check import Checker  # noqa: E402
 from crossref.isolate import Isolated, IsolationOptions  # noqa: E402
-from crossref.opcall import OpCall, TensorSpec  # noqa: E402
+from crossref.opcall import OpCall  # noqa: E402
 from crossref.search import verdict  # noqa: E402
 from strategies.calls import unsupported_reason  # noqa: E402
 from strategies.drive import drive  # noqa: E402

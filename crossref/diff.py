@@ -8,12 +8,11 @@ and removes overloads, a run on a GPU machine checks devices the other did not.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
+from .record import display_path
 from .runs import SEVERITY_ORDER, Run
 
 #: The columns each finding list shows, in order.
@@ -59,12 +58,6 @@ def _with_repro_paths(df: pd.DataFrame, run: Run) -> pd.DataFrame:
     df["repro"] = [display_path(run.path / r) if isinstance(r, str) and r else "" for r in df["repro"]]
     df["_rank"] = df["severity"].map(SEVERITY_ORDER).fillna(9)
     return df.sort_values(["_rank", "op", "category", "signature"]).drop(columns="_rank").reset_index(drop=True)
-
-
-def display_path(path: Path) -> str:
-    """``path`` relative to the working directory when it is below it, else absolute."""
-    rel = os.path.relpath(path)
-    return str(path) if rel.startswith("..") else rel
 
 
 def _ops_list(ops: set[str]) -> str:

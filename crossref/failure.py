@@ -4,11 +4,10 @@ signature with its shrunk call and repro, real and fake side by side."""
 
 from __future__ import annotations
 
-import os
-
 from .check import DeviceCheck
 from .classify import CATEGORIES, SEVERITIES
 from .execute import Outcome, TensorMeta, Value
+from .record import display_path
 from .search import ItemResult
 
 
@@ -56,11 +55,6 @@ def _table(ch: DeviceCheck) -> list[str]:
     return lines
 
 
-def _where(path: str) -> str:
-    rel = os.path.relpath(path) if path else "?"
-    return path if rel.startswith("..") else rel
-
-
 def message(result: ItemResult) -> str:
     """Every new finding of an item: what differs, the shrunk call, the repro; the
     first few with real and fake side by side."""
@@ -74,7 +68,7 @@ def message(result: ItemResult) -> str:
             how += f" in {n.shrunk.checks} checks" + ("" if n.shrunk.complete else ", budget spent")
         lines += ["", f"  [{f.severity} {f.category}] {f.device} {f.field}: real={f.real}  fake={f.fake}",
                   f"      call: {n.call.describe()}  ({how})",
-                  f"      signature {f.signature}  repro: python {_where(n.repro)}"]
+                  f"      signature {f.signature}  repro: python {display_path(n.repro) if n.repro else '?'}"]
         if i < SIDE_BY_SIDE:
             for ch in n.checks:
                 if ch.device == f.device:

@@ -18,6 +18,12 @@ PARTS_DIR = "parts"
 FLUSH_ROWS = 256
 
 
+def display_path(path: str | os.PathLike) -> str:
+    """``path`` relative to the working directory when it is below it, else absolute."""
+    rel = os.path.relpath(path)
+    return str(path) if rel.startswith("..") else rel
+
+
 class Recorder:
     """Writes ``result`` and ``finding`` rows to ``<run_dir>/parts/<worker>.jsonl``."""
 

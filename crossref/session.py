@@ -5,7 +5,6 @@ Plain Python: conftest.py turns ``UsageError`` into ``pytest.UsageError``.
 
 from __future__ import annotations
 
-import os
 import random
 import time
 import zlib
@@ -20,7 +19,7 @@ from .errors import UsageError
 from .failure import mismatch_error
 from .search import ItemResult, ItemSearch
 from .baseline import load as load_baseline
-from .record import Recorder
+from .record import Recorder, display_path
 
 HERE = Path(__file__).resolve().parent.parent
 
@@ -235,8 +234,7 @@ class WorkerSession:
         rec.write("example", {"signature": finding.signature, "example": " ; ".join(c.describe() for c in pool.steps),
                               "size": sum(c.size_key() for c in pool.steps), "shrunk": True,
                               "repro": f"repros/{finding.signature}.py"})
-        rel = os.path.relpath(path)
-        return str(path) if rel.startswith("..") else rel
+        return display_path(path)
 
     def close(self) -> dict[str, int]:
         if self.checker.isolated is not None:

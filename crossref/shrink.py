@@ -41,6 +41,7 @@ from .opcall import (
     TensorSpec,
     contiguous_strides,
     differentiable,
+    storage_extent,
 )
 
 #: Plainer dtypes first: what a shrunk call prefers.
@@ -197,16 +198,10 @@ def _plainer_dtypes(call: OpCall) -> Iterator[OpCall]:
 def _replace(call: OpCall, old: TensorSpec, new: TensorSpec) -> OpCall:
     storage = call.storages[new.storage]
     storages = list(call.storages)
-    need = _extent(new)
+    need = storage_extent(new.size, new.stride, new.offset)
     if storage.numel < need:
         storages[new.storage] = dataclasses.replace(storage, numel=need)
     return call.with_tensors({old: new}, storages).compact()
-
-
-def _extent(t: TensorSpec) -> int:
-    if 0 in t.size:
-        return t.offset
-    return t.offset + 1 + sum((s - 1) * abs(st) for s, st in zip(t.size, t.stride))
 
 
 def _restorage(call: OpCall, index: int, **changes) -> OpCall:
@@ -259,7 +254,8 @@ def _resize_everywhere(call: OpCall, old: int, new: int) -> OpCall:
     mapping = {t: _with_size(t, tuple(new if s == old else s for s in t.size)) for t in specs if old in t.size}
     storages = list(call.storages)
     for t in mapping.values():
-        storages[t.storage] = dataclasses.replace(storages[t.storage], numel=max(storages[t.storage].numel, _extent(t)))
+        need = storage_extent(t.size, t.stride, t.offset)
+        storages[t.storage] = dataclasses.replace(storages[t.storage], numel=max(storages[t.storage].numel, need))
 
     def sized(value):
         if isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):

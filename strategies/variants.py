@@ -41,7 +41,6 @@ from crossref.catalog import OpEntry
 from crossref.opcall import (
     ALL_DTYPES,
     COMPLEX_DTYPES,
-    FLOAT_DTYPES,
     INT_DTYPES,
     OpCall,
     StorageSpec,
@@ -336,14 +335,6 @@ def _with_argument(call: OpCall, entry: OpEntry, name: str, value, kind: str) ->
     return dataclasses.replace(call, kwargs=tuple(kwargs.items()), variant=kind)
 
 
-def _argument(call: OpCall, entry: OpEntry, name: str):
-    names = [a.name for a in entry.schema.arguments]
-    index = names.index(name)
-    if index < len(call.args):
-        return call.args[index]
-    return dict(call.kwargs).get(name, _MISSING)
-
-
 _MISSING = object()
 
 
@@ -354,7 +345,7 @@ def argument_variants(entry: OpEntry, call: OpCall, first: Slot) -> Iterator[Bui
     rank = len(first.spec.size)
     for a in entry.schema.arguments:
         kind = str(a.real_type)
-        value = _argument(call, entry, a.name)
+        value = call.argument(a.name, _MISSING)
         if kind in ("MemoryFormat", "Optional[MemoryFormat]"):
             for fmt in (_FORMAT.get(rank), torch.contiguous_format):
                 if fmt is not None and value != fmt:

@@ -14,7 +14,6 @@ from crossref.check import Checker, DeviceCheck
 from crossref.execute import ErrorInfo, Outcome, TensorMeta, Value
 from crossref.opcall import OpCall
 from crossref.search import verdict
-from strategies.calls import op_calls
 from strategies.drive import drive
 
 

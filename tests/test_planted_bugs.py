@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from crossref import catalog
 from crossref.check import Checker
@@ -21,9 +19,8 @@ from crossref.opcall import materialize
 from crossref.record import Recorder
 from plants import CUSTOM_OP, PLANTS, clean_exit, planted, run_script
 from strategies.drive import drive
-from strategies.calls import op_calls
 from strategies.tensors import tensor_calls
-from support import draw_many, findings, quick, sweep
+from support import draw_many, findings, sweep
 
 EXAMPLES = 60
 # Bugs that show only for some inputs need more draws to meet those inputs.
