@@ -54,7 +54,7 @@ _PROGRESS: dict = {}
 
 
 _OPTION_NAMES = ("ops", "devices", "examples", "report_dir", "all_strides", "shrink_seconds", "checks", "timeout",
-                 "baseline", "update_baseline", "strict", "shard")
+                 "baseline", "update_baseline", "strict", "shard", "modes")
 
 
 def _profile(config) -> str:
@@ -176,6 +176,7 @@ def pytest_sessionfinish(session, exitstatus):
     summary = report.merge(run_dir, expected_rows=config.stash[_ROWS], baseline=known, meta={
         "devices": list(opts.devices),
         "checks_selected": list(opts.checks),
+        "modes_selected": list(opts.modes),
         "baseline_path": str(opts.baseline) if opts.baseline else "",
         "shard": f"{opts.shard[0]}/{opts.shard[1]}" if opts.shard else "",
         "seed": config.stash[_SEED],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from typing import Any, Iterator
 
 import torch
@@ -143,3 +144,149 @@ def has_kernel(qualified_name: str, dispatch_key: str) -> bool:
         return bool(torch._C._dispatch_has_kernel_for_dispatch_key(qualified_name, dispatch_key))
     except RuntimeError:
         return False
+
+
+# --------------------------------------------------------------------------- symbolic shapes
+# torch.export and torch.compile(dynamic=True) trace with a ShapeEnv: fakes whose sizes
+# are SymInts. There is no public way to build one outside a tracer; these are the
+# pieces torch._dynamo itself uses (variables/builder.py wraps inputs the same way).
+
+from torch.fx.experimental.symbolic_shapes import (  # noqa: E402
+    DimDynamic,
+    ShapeEnv,
+    StatelessSymbolicContext,
+)
+
+
+_TRACE_LOGGER = "torch.__trace"
+
+
+def new_symbolic_mode() -> tuple[FakeTensorMode, ShapeEnv]:
+    """A fake mode with a fresh ShapeEnv, as torch.export builds one (no dispatch cache:
+    a symbolic run is compared with the kernel, not with the cache).
+
+    torch's structured trace logger (TORCH_TRACE) is enabled at DEBUG whether or not a
+    trace is being written, and every symbol and fake conversion emits a record to it:
+    a tenth of a symbolic check. Unless TORCH_TRACE is set, it is raised to WARNING once."""
+    trace = logging.getLogger(_TRACE_LOGGER)
+    if trace.level < logging.WARNING and not os.environ.get("TORCH_TRACE"):
+        trace.setLevel(logging.WARNING)
+    env = ShapeEnv()
+    mode = FakeTensorMode(shape_env=env, allow_non_fake_inputs=False)
+    mode.cache_enabled = False
+    return mode, env
+
+
+def python_dispatcher():
+    """The Python dispatcher, which torch.export, make_fx and AOTAutograd switch on while
+    they trace with symbolic shapes: ops then reach their Python meta registrations and
+    decompositions (SymInt-aware) instead of C++ kernels that want concrete sizes.
+    Tracing without it raises errors no compiler user sees."""
+    from torch._dispatch.python import enable_python_dispatcher
+
+    return enable_python_dispatcher()
+
+
+def symbolic_fake(mode: FakeTensorMode, t: torch.Tensor, name: str, dynamic: tuple[bool, ...]) -> torch.Tensor:
+    """``mode.from_tensor`` with the dims where ``dynamic`` is true marked dynamic (each
+    gets a backed symbol; the ShapeEnv still specializes sizes 0 and 1), the rest static.
+    ``name`` is the input's source name, as guards print it."""
+    from torch._dynamo.source import LocalSource
+
+    sizes = [DimDynamic.DYNAMIC if d else DimDynamic.STATIC for d in dynamic]
+    return mode.from_tensor(t, source=LocalSource(name), symbolic_context=StatelessSymbolicContext(dynamic_sizes=sizes))
+
+
+def symbolic_int(env: ShapeEnv, value: int, name: str) -> Any:
+    """An int argument as a backed SymInt with hint ``value`` (how dynamo wraps an int
+    input it treats as dynamic); 0 and 1 stay plain ints there too."""
+    from torch._dynamo.source import ConstantSource
+
+    return env.create_unspecified_symint_and_symbol(value, ConstantSource(name), DimDynamic.DYNAMIC)
+
+
+def is_symbolic(x: Any) -> bool:
+    return isinstance(x, torch.SymInt | torch.SymFloat | torch.SymBool)
+
+
+def hint(x: Any) -> Any:
+    """The concrete value a symbolic number stands for (what the real run computes),
+    None for an unbacked one; other values as they are. Reading the hint installs no
+    guard (``int(x)`` would)."""
+    if not is_symbolic(x):
+        return x
+    node = x.node
+    if node.has_hint():
+        return node.hint
+    return None
+
+
+def value_range(x: Any) -> tuple[int, int] | None:
+    """The range the ShapeEnv allows an (unbacked) symbolic int, as ints (bounds capped)."""
+    if not isinstance(x, torch.SymInt):
+        return None
+    vr = x.node.shape_env.bound_sympy(x.node.expr)
+
+    def bound(v, default):
+        try:
+            return int(v)
+        except (TypeError, ValueError):
+            return default
+
+    return bound(vr.lower, -(2**63)), bound(vr.upper, 2**63 - 1)
+
+
+def input_symbol(x: Any) -> Any:
+    """The sympy symbol of a SymInt made from an input (None for a constant)."""
+    if isinstance(x, torch.SymInt) and x.node.expr.is_symbol:
+        return x.node.expr
+    return None
+
+
+def specializations(env: ShapeEnv, symbols: dict) -> list[tuple[Any, str]]:
+    """Input symbols (``symbols``: symbol -> what it is) the ShapeEnv has fixed to a
+    number, each with the guard that did it. A replacement by a number, or a value range
+    of one point, is a specialization; a replacement by another symbol (broadcasting's
+    equal sizes) is not."""
+    found = []
+    for sym in symbols:
+        target = env.replacements.get(sym)
+        fixed = target is not None and target.is_number
+        if not fixed:
+            vr = env.var_to_range.get(sym)
+            fixed = vr is not None and vr.is_singleton()
+        if fixed:
+            guard = next((str(g.expr) for g in env.guards if sym in g.expr.free_symbols), None)
+            found.append((sym, guard or f"Eq({sym}, {target if target is not None else env.var_to_range[sym].lower})"))
+    return found
+
+
+# --------------------------------------------------------------------------- autocast, dispatch
+
+
+def has_autocast_policy(qualified_name: str, device: str) -> bool:
+    """Whether autocast changes the op on ``device`` (a kernel of its own under the
+    Autocast key; the rest fall through and run unchanged)."""
+    key = {"cpu": "AutocastCPU", "cuda": "AutocastCUDA"}.get(str(device).split(":")[0])
+    return key is not None and has_kernel(qualified_name, key)
+
+
+from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402  (public in use, private in path)
+
+
+class OpLog(TorchDispatchMode):
+    """Records every ATen op that runs under it and what it returned (``describe(out)``
+    for each), in order: how backward mode sees the ops inside a backward pass. Pushed
+    above a FakeTensorMode it sees the fake calls before fake mode answers them."""
+
+    def __init__(self, describe) -> None:
+        super().__init__()
+        self.describe = describe
+        self.calls: list[tuple[str, Any]] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        name = str(func)
+        if name.startswith("aten."):  # not fake mode's own queries (prim.device) of its tensors
+            self.calls.append((name, self.describe(out)))
+        return out

@@ -4,13 +4,14 @@ recorded. This is the single entry point suites (and anyone else) call.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
-from . import _torch
+from . import _torch, modes as modes_
 from .classify import Finding, classify, classify_cache, status
-from .compare import compare
-from .execute import Outcome, run_fake, run_real
+from .compare import Mismatch, compare, compare_inner
+from .execute import ErrorInfo, Outcome, run_fake, run_real
 from .opcall import OpCall
 from .record import Recorder
 from . import repro
@@ -56,6 +57,12 @@ class DeviceCheck:
     repeat: Outcome | None = None  # the same call again in the same mode (a cache hit when cacheable)
     fresh: Outcome | None = None  # the call in a mode with the cache disabled
     cache: CacheStats | None = None
+    mode: str = "static"  # crossref/modes.py
+    autocast: str = ""  # autocast mode: the dtype it ran in
+    # False: the static check other modes needed, though static was not selected: it
+    # tells the driver whether the kernel accepted the call, and is neither recorded
+    # nor reported.
+    selected: bool = True
 
 
 @dataclass(slots=True)
@@ -79,27 +86,36 @@ class Checker:
     isolated: object | None = None  # an isolate.Isolated: compute in a child process
     progress: object | None = None  # callable(device_index, phase), told before each run
     seen: dict[str, int] = field(default_factory=dict)  # signature -> size of the example stored
+    modes: tuple[str, ...] = ("static",)  # crossref/modes.py: the modes a drawn call is checked in
 
     def run(self, call: OpCall, tags: frozenset[str] = frozenset(), *, item: str = "", phase: str = "generate",
-            devices: tuple[str, ...] | None = None, cache: bool = True) -> list[DeviceCheck]:
+            devices: tuple[str, ...] | None = None, cache: bool = True,
+            modes: tuple[str, ...] | None = None) -> list[DeviceCheck]:
         """Compute the checks of ``call`` on every device (``devices``: on those only), in
         the child process when isolated, and record them. ``cache=False`` skips the
         cache crosscheck for this call: the forward check only, in a mode without the
-        dispatch cache."""
+        dispatch cache. ``modes``: the modes to check it in (default: the checker's)."""
         start = time.perf_counter()
+        modes = self.modes if modes is None else modes
         if self.isolated is not None:
-            checks = self.isolated.compute(call, tags, devices, cache)
+            checks = self.isolated.compute(call, tags, devices, cache, modes)
         else:
-            checks = self.compute(call, tags, devices, cache)
+            checks = self.compute(call, tags, devices, cache, modes)
         if self.recorder is not None:
-            seconds = (time.perf_counter() - start) / max(len(checks), 1)
-            for check in checks:
+            chosen = [check for check in checks if check.selected]
+            seconds = (time.perf_counter() - start) / max(len(chosen), 1)
+            for check in chosen:
                 self.record(call, check, item, phase, seconds)
         return checks
 
     def compute(self, call: OpCall, tags: frozenset[str] = frozenset(),
-                devices: tuple[str, ...] | None = None, cache: bool = True) -> list[DeviceCheck]:
-        """Real run, fake run, comparison and classification on every device (of ``devices``)."""
+                devices: tuple[str, ...] | None = None, cache: bool = True,
+                modes: tuple[str, ...] | None = None) -> list[DeviceCheck]:
+        """Real run, fake run, comparison and classification on every device (of
+        ``devices``), in every mode of ``modes`` (default: the checker's). The static
+        check always runs (the other modes reuse its real run or compare with its
+        findings); it is ``selected`` only when ``static`` is among ``modes``."""
+        modes = self.modes if modes is None else modes
         checks = []
         cache_checks = cache and ("cache" in self.checks or "torch-cache" in self.checks)
         tell = self.progress or (lambda device_index, phase: None)
@@ -130,7 +146,67 @@ class Checker:
                     tell(d, "fake uncached")
                     fresh = run_fake(call, device, _torch.new_fake_mode(cache=False))
                     findings += classify_cache(call, real, fresh, fake, repeat, all_strides=self.all_strides)
-            checks.append(DeviceCheck(device, status(real, fake, findings), real, fake, findings, repeat, fresh, stats))
+            static = DeviceCheck(device, status(real, fake, findings), real, fake, findings, repeat, fresh, stats,
+                                 selected="static" in modes)
+            checks.append(static)
+            for mode in modes:
+                if mode != "static":
+                    checks += self._mode_checks(mode, call, tags, device, d, static)
+        return checks
+
+    def _mode_checks(self, mode: str, call: OpCall, tags: frozenset[str], device: str, d: int,
+                     static: DeviceCheck) -> list[DeviceCheck]:
+        """The checks of ``call`` in a mode other than static (crossref/modes.py)."""
+        tell = self.progress or (lambda device_index, phase: None)
+        reason = modes_.applies(mode, call, device)
+        if reason:
+            return [_not_applicable(mode, device, reason)]
+        if mode in ("symbolic", "backward") and static.real.error is not None:
+            # A call the kernel rejects is not traced symbolically: half of the drawn calls,
+            # and two thirds of symbolic mode's time, for error parity the static check covers.
+            return [DeviceCheck(device, "invalid", static.real, static.real, (), mode=mode)]
+        if mode == "symbolic":
+            tell(d, "symbolic fake")
+            fake = run_fake(call, device, how="symbolic")
+            real = static.real
+            found = compare(real, fake, all_strides=self.all_strides)
+            if fake.error is None and modes_.specialization_applies(call):
+                found += tuple(Mismatch("specialization", what, "dynamic", guard) for what, guard in fake.specialized)
+            # A declared limitation is one only where the static run raised it too.
+            limits = static.fake.error is not None and static.fake.error.limitation
+            findings = modes_.novel(classify(call, tags, real, fake, found, mode=mode, limitations=limits),
+                                    static.findings)
+            return [DeviceCheck(device, status(real, fake, findings), real, fake, findings, mode=mode)]
+        if mode == "backward":
+            grad_call = call.requiring_grad()
+            tell(d, "backward real")
+            real = run_real(grad_call, device, how="backward")
+            if real.error is not None and real.error.phase in ("build", "call", "not_applicable"):
+                # An invalid call, or nothing to differentiate: the fake side has nothing to answer.
+                if real.error.phase == "not_applicable":
+                    return [_not_applicable(mode, device, real.error.message)]
+                return [DeviceCheck(device, "invalid", real, real, (), mode=mode)]
+            tell(d, "backward fake")
+            fake = run_fake(grad_call, device, how="backward")
+            found = compare(real, fake, all_strides=self.all_strides, outputs="grad")
+            inner_op, inner = "", ()
+            if real.error is None and fake.error is None:
+                inner_op, inner = compare_inner(real.inner, fake.inner, all_strides=self.all_strides)
+            findings = modes_.novel(classify(call, tags, real, fake, found + inner, mode=mode, inner_op=inner_op),
+                                    static.findings)
+            return [DeviceCheck(device, status(real, fake, findings), real, fake, findings, mode=mode)]
+        checks = []
+        for dtype in modes_.autocast_dtypes(device):
+            name = str(dtype).removeprefix("torch.")
+            tell(d, "autocast real")
+            real = run_real(call, device, how="autocast", autocast=dtype)
+            tell(d, "autocast fake")
+            fake = run_fake(call, device, _torch.new_fake_mode(cache=False), how="autocast", autocast=dtype)
+            found = compare(real, fake, all_strides=self.all_strides)
+            findings = modes_.novel(classify(call, tags, real, fake, found, mode=mode,
+                                             traits=frozenset({f"autocast:{name}"})), static.findings)
+            checks.append(DeviceCheck(device, status(real, fake, findings), real, fake, findings, mode=mode,
+                                      autocast=name))
         return checks
 
     def record(self, call: OpCall, check: DeviceCheck, item: str, phase: str, seconds: float,
@@ -152,7 +228,7 @@ class Checker:
                 "status": check.status,
                 "category": check.findings[0].category if check.findings else "",
                 "signatures": ",".join(f.signature for f in check.findings),
-                "valid": real.error is None,
+                "valid": real.error is None,  # in this mode (not_applicable: not valid)
                 "real_error": real.error.short() if real.error else "",
                 "fake_error": fake.error.short() if fake.error else "",
                 "real_seconds": real.seconds,
@@ -164,6 +240,8 @@ class Checker:
                 "cache_bypasses": ",".join(f"{k}={v}" for k, v in check.cache.bypasses) if check.cache else "",
                 "phase": phase,
                 "variant": call.variant,
+                "mode": check.mode,
+                "autocast": check.autocast,
             },
         )
         size = call.size_key()
@@ -172,20 +250,26 @@ class Checker:
             # Keep one example per signature: the first seen, replaced by smaller ones.
             if examples and (f.signature not in self.seen or size < self.seen[f.signature]):
                 self.seen[f.signature] = size
-                self.store_example(call, f, shrunk=False)
+                self.store_example(call, f, shrunk=False, autocast=check.autocast)
 
-    def store_example(self, call: OpCall, f: Finding, *, shrunk: bool) -> str:
+    def store_example(self, call: OpCall, f: Finding, *, shrunk: bool, autocast: str = "") -> str:
         """Write the finding's repro script and an ``example`` row; return the script path."""
         rec = self.recorder
         assert rec is not None
         path = rec.repro_path(f.signature)
         path.write_text(
             repro.render(call, signature=f.signature, category=f.category, field=f.field,
-                         device=f.device, all_strides=self.all_strides, known=f.known, timeout=self.timeout)
+                         device=f.device, all_strides=self.all_strides, known=f.known, timeout=self.timeout,
+                         mode=f.mode, inner_op=f.inner_op, autocast=autocast or _autocast_trait(f))
         )
-        rec.write("example", {"signature": f.signature, "example": call.describe(), "size": call.size_key(),
+        rec.write("example", {"signature": f.signature, "example": call.describe_mode(f.mode), "size": call.size_key(),
                               "shrunk": shrunk, "repro": f"repros/{f.signature}.py"})
         return str(path)
+
+
+def _not_applicable(mode: str, device: str, reason: str) -> DeviceCheck:
+    none = Outcome("real", device, "", (), (), ErrorInfo("NotApplicable", reason, "not_applicable", False), 0.0)
+    return DeviceCheck(device, "not_applicable", none, dataclasses.replace(none, side="fake"), (), mode=mode)
 
 
 def _differ(cold: Outcome, repeat: Outcome) -> bool:
@@ -202,6 +286,10 @@ def _differ(cold: Outcome, repeat: Outcome) -> bool:
     return bool(compare(cold, repeat))
 
 
+def _autocast_trait(f: Finding) -> str:
+    return next((t.split(":", 1)[1] for t in f.traits if t.startswith("autocast:")), "")
+
+
 def finding_row(f: Finding) -> dict:
     return {
         "signature": f.signature,
@@ -215,4 +303,6 @@ def finding_row(f: Finding) -> dict:
         "dtypes": ",".join(f.dtypes),
         "traits": ",".join(f.traits),
         "known": f.known or "",
+        "mode": f.mode,
+        "inner_op": f.inner_op,
     }

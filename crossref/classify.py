@@ -36,9 +36,12 @@ CATEGORIES = (
     "spurious_error",
     "unsupported",
     "cache",
+    "specialization",
     "crash",
 )
-STATUSES = ("match", "mismatch", "unsupported", "both_raised", "invalid", "crash")
+#: ``not_applicable``: a mode the call cannot run in (backward of an integer-only call,
+#: autocast of an op without an autocast policy); neither a pass nor a failure.
+STATUSES = ("match", "mismatch", "unsupported", "both_raised", "invalid", "crash", "not_applicable")
 SEVERITIES = ("high", "medium", "low", "info")
 
 _HIGH = frozenset({"shape", "dtype", "device", "layout", "structure"})
@@ -71,6 +74,8 @@ class Finding:
     dtypes: tuple[str, ...]
     traits: tuple[str, ...]
     known: str | None  # reason, when it matches the known-divergence table
+    mode: str = "static"  # static | symbolic | backward | autocast (crossref/modes.py)
+    inner_op: str = ""  # backward mode: the first op inside the backward pass whose fake answer differs
 
     @property
     def fails(self) -> bool:
@@ -133,19 +138,27 @@ def _normalize(text: str) -> str:
 
 
 def _generic_field(field: str) -> str:
-    return re.sub(r"input\[\d+\]", "input[*]", field)
+    """The field without what varies between examples of one bug: which input, which
+    dim a specialization fixed, which element of a list argument."""
+    return re.sub(r"(input|size|arg:\w+)\[\d+\]", r"\1[*]", field)
 
 
-def signature(op: str, category: str, field: str, device: str, detail: str) -> str:
-    key = "|".join((op, category, _generic_field(field), device.split(":")[0], detail))
-    return hashlib.sha1(key.encode()).hexdigest()[:12]
+def signature(op: str, category: str, field: str, device: str, detail: str, mode: str = "static",
+              inner_op: str = "") -> str:
+    """The finding's identity. The mode (and a backward finding's inner op) are part of
+    it; a static finding's key is what it was before modes existed, so baselines and
+    histories of static runs keep matching."""
+    parts = [op, category, _generic_field(field), device.split(":")[0], detail]
+    if mode != "static":
+        parts += [mode, inner_op]
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
 
 
-def _category(m: Mismatch, call: OpCall, tags: frozenset[str], fake: Outcome) -> str:
+def _category(m: Mismatch, call: OpCall, tags: frozenset[str], fake: Outcome, limitations: bool) -> str:
     if m.kind == "real_error":
         return "missing_error"
     if m.kind == "fake_error":
-        declared = fake.error is not None and fake.error.limitation
+        declared = limitations and fake.error is not None and fake.error.limitation
         return "unsupported" if declared and limitation_applies(call, tags, fake.error.type) else "spurious_error"
     return m.kind
 
@@ -186,6 +199,8 @@ _MINOR_WHEN_EMPTY = (".stride", ".storage_offset", ".aliases", ".is_input", "sha
 def _severity(category: str, m: Mismatch, known: bool) -> str:
     if category == "unsupported":
         return "info"
+    if category == "specialization":  # costs recompiles, not wrong answers
+        return "low"
     if known or (m.empty and m.field.endswith(_MINOR_WHEN_EMPTY)):
         return "low"
     if category in _HIGH or (category == "mutation" and m.field.endswith((".shape", ".dtype"))):
@@ -199,12 +214,21 @@ def classify(
     real: Outcome,
     fake: Outcome,
     mismatches: tuple[Mismatch, ...],
+    *,
+    mode: str = "static",
+    limitations: bool = True,
+    inner_op: str = "",
+    traits: frozenset[str] = frozenset(),
 ) -> tuple[Finding, ...]:
+    """One finding per distinct signature among ``mismatches``. ``limitations=False``:
+    fake mode's declared-limitation exceptions count as ``spurious_error`` (symbolic
+    mode, where the static run did not raise them: no input carries an unbacked
+    symbol). ``traits`` are added to the call's (autocast's dtype, for one)."""
     findings: dict[str, Finding] = {}
     dtypes = call.dtypes()
-    base_traits = call.traits()
+    base_traits = call.traits() | traits
     for m in mismatches:
-        category = _category(m, call, tags, fake)
+        category = _category(m, call, tags, fake, limitations)
         traits = set(base_traits)
         if m.empty:
             traits.add("empty-output")
@@ -218,8 +242,10 @@ def classify(
             detail += f"{real.error.type if real.error else ''}:{kind}:{_normalize(message)}"
         elif category in ("spurious_error", "unsupported") and fake.error is not None:
             detail += f"{fake.error.type}:{_normalize(fake.error.message)}"
-        entry = known_table.match(call.op, category, real.device, frozenset(traits))
-        sig = signature(call.op, category, m.field, real.device, detail)
+        elif category == "specialization":  # which guard: its shape, symbols and numbers aside
+            detail += re.sub(r"\b[su]\d+\b", "s", _normalize(m.fake))
+        entry = known_table.match(call.op, category, real.device, frozenset(traits), mode=mode, field=m.field)
+        sig = signature(call.op, category, m.field, real.device, detail, mode, inner_op)
         if sig in findings:
             continue
         findings[sig] = Finding(
@@ -234,6 +260,8 @@ def classify(
             dtypes=dtypes,
             traits=tuple(sorted(traits)),
             known=entry.reason if entry is not None else None,
+            mode=mode,
+            inner_op=inner_op,
         )
     return tuple(findings.values())
 
@@ -283,6 +311,8 @@ def cache_findings(call: OpCall, device: str, reference: Outcome, runs, *, all_s
 def status(real: Outcome, fake: Outcome, findings: tuple[Finding, ...]) -> str:
     if any(f.category == "crash" for f in findings):
         return "crash"
+    if real.error is not None and real.error.phase == "not_applicable":
+        return "not_applicable"
     if real.error is not None and real.error.phase == "build":
         return "invalid"
     if real.error is not None and fake.error is not None:

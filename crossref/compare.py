@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .execute import Outcome, TensorMeta, Value
+from .execute import InnerOp, Outcome, TensorMeta, Value
 
 # The tensor fields in the order they are compared; each names its category.
 _SIMPLE_FIELDS = (
@@ -58,9 +58,9 @@ def compare_tensor(prefix: str, real: TensorMeta, fake: TensorMeta, *, all_strid
     def add(category: str, name: str, r, f) -> None:
         found.append(Mismatch(kind or category, f"{prefix}.{name}", str(r), str(f), empty))
 
-    same_shape = real.shape == fake.shape
+    same_shape = _same_shape(real, fake)
     if not same_shape:
-        add("shape", "shape", list(real.shape), list(fake.shape))
+        add("shape", "shape", list(real.shape), _shape_text(fake))
     for name, category in _SIMPLE_FIELDS:
         r, f = getattr(real, name), getattr(fake, name)
         if r != f:
@@ -80,6 +80,21 @@ def compare_tensor(prefix: str, real: TensorMeta, fake: TensorMeta, *, all_strid
     return found
 
 
+def _same_shape(real: TensorMeta, fake: TensorMeta) -> bool:
+    """Equal sizes; a fake size without a hint (an unbacked symbol) matches any real size
+    inside the range the ShapeEnv allows it."""
+    if fake.ranges is None:
+        return real.shape == fake.shape
+    return len(real.shape) == len(fake.shape) and all(
+        r == f if rng is None else rng[0] <= r <= rng[1] for r, f, rng in zip(real.shape, fake.shape, fake.ranges))
+
+
+def _shape_text(meta: TensorMeta) -> list:
+    if meta.ranges is None:
+        return list(meta.shape)
+    return [s if rng is None else f"[{rng[0]}..{rng[1]}]" for s, rng in zip(meta.shape, meta.ranges)]
+
+
 def _alias_text(aliases: tuple[int, ...]) -> str:
     return "new storage" if not aliases else "storage of " + ", ".join(f"input[{i}]" for i in aliases)
 
@@ -97,8 +112,10 @@ def _output_groups(metas: tuple) -> tuple:
     return tuple(sorted(tuple(g) for g in groups.values() if len(g) > 1))
 
 
-def compare(real: Outcome, fake: Outcome, *, all_strides: bool = False) -> tuple[Mismatch, ...]:
-    """All differences between a real and a fake outcome of the same call."""
+def compare(real: Outcome, fake: Outcome, *, all_strides: bool = False, outputs: str = "out") -> tuple[Mismatch, ...]:
+    """All differences between a real and a fake outcome of the same call. ``outputs``
+    names the outputs in fields: ``out`` (``out[0].stride``), or ``grad`` for backward
+    mode's gradients."""
     if real.error is not None and fake.error is not None:
         return ()
     if real.error is not None:
@@ -109,9 +126,20 @@ def compare(real: Outcome, fake: Outcome, *, all_strides: bool = False) -> tuple
     found: list[Mismatch] = []
     same_structure = real.structure == fake.structure and len(real.outputs) == len(fake.outputs)
     if not same_structure:  # outputs cannot be paired; inputs after the call still can
-        found.append(Mismatch("structure", "out", real.structure, fake.structure))
-    for i, (r, f) in enumerate(zip(real.outputs, fake.outputs) if same_structure else ()):
-        prefix = f"out[{i}]"
+        found.append(Mismatch("structure", outputs, real.structure, fake.structure))
+    found += _compare_outputs(outputs, real.outputs, fake.outputs, all_strides) if same_structure else []
+    r_groups, f_groups = _output_groups(real.outputs), _output_groups(fake.outputs)
+    if same_structure and r_groups != f_groups:
+        found.append(Mismatch("alias", f"{outputs}.shared_storage", str(r_groups), str(f_groups)))
+    for i, (r, f) in enumerate(zip(real.inputs_after, fake.inputs_after)):
+        found += compare_tensor(f"input[{i}]", r, f, all_strides=all_strides, kind="mutation")
+    return tuple(found)
+
+
+def _compare_outputs(name: str, real: tuple, fake: tuple, all_strides: bool) -> list[Mismatch]:
+    found: list[Mismatch] = []
+    for i, (r, f) in enumerate(zip(real, fake)):
+        prefix = f"{name}[{i}]"
         if isinstance(r, TensorMeta) and isinstance(f, TensorMeta):
             found += compare_tensor(prefix, r, f, all_strides=all_strides)
         elif isinstance(r, Value) and isinstance(f, Value):
@@ -119,9 +147,26 @@ def compare(real: Outcome, fake: Outcome, *, all_strides: bool = False) -> tuple
                 found.append(Mismatch("value", prefix, r.text, f.text))
         else:
             found.append(Mismatch("structure", prefix, type(r).__name__, type(f).__name__))
-    r_groups, f_groups = _output_groups(real.outputs), _output_groups(fake.outputs)
-    if same_structure and r_groups != f_groups:
-        found.append(Mismatch("alias", "out.shared_storage", str(r_groups), str(f_groups)))
-    for i, (r, f) in enumerate(zip(real.inputs_after, fake.inputs_after)):
-        found += compare_tensor(f"input[{i}]", r, f, all_strides=all_strides, kind="mutation")
-    return tuple(found)
+    return found
+
+
+def compare_inner(real: tuple[InnerOp, ...], fake: tuple[InnerOp, ...], *,
+                  all_strides: bool = False) -> tuple[str, tuple[Mismatch, ...]]:
+    """The first op inside a backward pass whose fake answer differs from the real one,
+    and how (fields ``inner.out[0].stride``...; ``inner.op`` when the two passes ran
+    different ops there); ``("", ())`` when every op agrees. Aliasing is not compared:
+    the ops' inputs are not recorded."""
+    for k, (r, f) in enumerate(zip(real, fake)):
+        if r.op != f.op:
+            return r.op, (Mismatch("structure", "inner.op", f"#{k} {r.op}", f"#{k} {f.op}"),)
+        if r.structure != f.structure or len(r.outputs) != len(f.outputs):
+            return r.op, (Mismatch("structure", "inner.out", r.structure, f.structure),)
+        found = [m for m in _compare_outputs("inner.out", r.outputs, f.outputs, all_strides)
+                 if not m.field.endswith((".aliases", ".is_input"))]
+        if found:
+            return r.op, tuple(found)
+    if len(real) != len(fake):
+        k = min(len(real), len(fake))
+        longer = real if len(real) > len(fake) else fake
+        return longer[k].op, (Mismatch("structure", "inner.op", f"{len(real)} ops", f"{len(fake)} ops"),)
+    return "", ()

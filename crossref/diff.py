@@ -16,7 +16,7 @@ from .record import display_path
 from .runs import SEVERITY_ORDER, Run
 
 #: The columns each finding list shows, in order.
-SHOWN = ("severity", "op", "category", "field", "signature", "repro")
+SHOWN = ("severity", "mode", "op", "category", "field", "signature", "repro")
 MAX_LISTED_OPS = 12
 
 
@@ -78,6 +78,10 @@ def version_skew(a: Run, b: Run) -> list[str]:
     ca, cb = a.checks_selected(), b.checks_selected()
     if ca and cb and set(ca) != set(cb):
         skew.append(f"checks differ: A {', '.join(ca)}, B {', '.join(cb)}")
+    ma, mb = sa.get("modes_selected") or ["static"], sb.get("modes_selected") or ["static"]
+    if isinstance(ma, list) and isinstance(mb, list) and set(ma) != set(mb):
+        skew.append(f"modes differ: A {', '.join(ma)}, B {', '.join(mb)} (a mode's findings are new or fixed only "
+                    "where both runs checked it)")
     oa, ob = a.ops_checked(), b.ops_checked()
     for label, only in (("A", oa - ob), ("B", ob - oa)):
         if only:
@@ -192,8 +196,9 @@ def render_markdown(d: Diff) -> str:
             continue
         lines += ["| " + " | ".join(SHOWN) + " |", "|" + "---|" * len(SHOWN)]
         for r in rows:
-            sev, op, cat, fld, sig, repro = r
-            lines.append(f"| {sev} | `{_md(op)}` | {cat} | `{_md(fld)}` | `{sig}` | {f'[{sig}.py]({repro})' if repro else ''} |")
+            sev, mode, op, cat, fld, sig, repro = r
+            lines.append(f"| {sev} | {mode} | `{_md(op)}` | {cat} | `{_md(fld)}` | `{sig}` | "
+                         f"{f'[{sig}.py]({repro})' if repro else ''} |")
         lines.append("")
     lines.append("**Summary:** " + _totals(d))
     return "\n".join(lines) + "\n"

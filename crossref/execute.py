@@ -9,6 +9,10 @@ here raises on behalf of the op: exceptions become ``ErrorInfo`` data.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import functools
+import re
 import time
 import warnings
 from dataclasses import dataclass
@@ -50,6 +54,9 @@ class TensorMeta:
     aliases: tuple[int, ...]  # indices of inputs sharing this tensor's storage
     is_input: int | None  # index of the input this output *is* (in-place, out=)
     storage_group: int | None  # outputs with the same group share one storage
+    # Symbolic mode, a size without a hint (an unbacked symbol of a data-dependent
+    # output): -1 in ``shape``, and here the (low, high) range the ShapeEnv allows it.
+    ranges: tuple[tuple[int, int] | None, ...] | None = None
 
     @property
     def numel(self) -> int:
@@ -68,14 +75,26 @@ class Value:
 
 
 @dataclass(frozen=True, slots=True)
+class InnerOp:
+    """One ATen op that ran inside a backward pass, and what it returned."""
+
+    op: str
+    structure: str
+    outputs: tuple[TensorMeta | Value, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     side: str  # real | fake
     device: str
     structure: str  # nesting of the output, e.g. "(T,T)" or "[T,T]" or "T"
-    outputs: tuple[TensorMeta | Value, ...]
+    outputs: tuple[TensorMeta | Value, ...]  # backward mode: the gradients
     inputs_after: tuple[TensorMeta, ...]  # input metadata after the call
     error: ErrorInfo | None
     seconds: float
+    # symbolic mode: (what, guard) for each input size or argument the call fixed to a number
+    specialized: tuple[tuple[str, str], ...] = ()
+    inner: tuple[InnerOp, ...] = ()  # backward mode: the ops inside the backward pass, in order
 
 
 def _error(exc: BaseException, phase: str) -> ErrorInfo:
@@ -106,8 +125,9 @@ def _flatten(value: Any, out: list) -> None:
 
 
 def _value(v: Any) -> Value:
-    if isinstance(v, torch.SymInt | torch.SymFloat | torch.SymBool):
-        return Value(type(v).__name__, str(v))
+    if _torch.is_symbolic(v):  # compared through its hint: what the real run computes
+        h = _torch.hint(v)
+        return Value(type(h).__name__, repr(h)) if h is not None else Value(type(v).__name__, str(v))
     if isinstance(v, float) and v != v:
         return Value("float", "nan")
     return Value(type(v).__name__, repr(v))
@@ -121,19 +141,26 @@ def tensor_meta(t: torch.Tensor, input_keys: list, inputs: list[torch.Tensor], g
     group = None
     if key is not None:
         group = groups.setdefault(key, len(groups))
+    # Sizes of a symbolic fake are read through their hints: no guard is installed.
+    shape, ranges = tuple(_torch.hint(s) for s in t.shape), None
+    if None in shape:
+        ranges = tuple(_torch.value_range(s) if h is None else None for s, h in zip(t.shape, shape))
+        shape = tuple(-1 if h is None else h for h in shape)
+    stride = tuple(_torch.hint(s) for s in t.stride()) if strided else None
     return TensorMeta(
-        shape=tuple(int(s) for s in t.shape),
+        shape=shape,
         dtype=str(t.dtype).removeprefix("torch."),
         device=str(t.device),
         layout=str(t.layout).removeprefix("torch."),
-        stride=tuple(int(s) for s in t.stride()) if strided else None,
-        storage_offset=int(t.storage_offset()) if strided else None,
+        stride=None if stride is None or None in stride else stride,
+        storage_offset=_torch.hint(t.storage_offset()) if strided else None,
         requires_grad=bool(t.requires_grad),
         is_conj=bool(t.is_conj()),
         is_neg=bool(t.is_neg()),
         aliases=aliases,
         is_input=is_input,
         storage_group=group,
+        ranges=ranges,
     )
 
 
@@ -153,8 +180,24 @@ def _failed(side, device, exc, phase, start) -> Outcome:
     return Outcome(side, device, "", (), (), _error(exc, phase), time.perf_counter() - start)
 
 
-def run_real(call: OpCall, device: str, memo: dict | None = None) -> Outcome:
-    """Run ``call`` for real on fresh inputs (or on ``memo``'s, see ``materialize``)."""
+def _context(how: str, device: str, dtype: torch.dtype | None, side: str = "real"):
+    """What the op runs inside: autocast to ``dtype`` in autocast mode; the Python
+    dispatcher for a symbolic fake run (as torch.export traces); else nothing."""
+    if how == "autocast":
+        return torch.autocast(str(device).split(":")[0], dtype=dtype)
+    if how == "symbolic" and side == "fake":
+        return _torch.python_dispatcher()
+    return contextlib.nullcontext()
+
+
+def run_real(call: OpCall, device: str, memo: dict | None = None, *, how: str = "static",
+             autocast: torch.dtype | None = None) -> Outcome:
+    """Run ``call`` for real on fresh inputs (or on ``memo``'s, see ``materialize``).
+
+    ``how`` is the mode (crossref/modes.py): ``static`` and ``symbolic`` run the op as
+    it is; ``autocast`` inside ``torch.autocast(device, autocast)``; ``backward`` runs
+    it and then ``torch.autograd.grad`` of its outputs (the call's floating storages
+    must require grad: ``OpCall.requiring_grad``), and describes the gradients."""
     start = time.perf_counter()
     try:
         args, kwargs, inputs = materialize(call, device, memo)
@@ -162,11 +205,13 @@ def run_real(call: OpCall, device: str, memo: dict | None = None) -> Outcome:
         return _failed("real", device, exc, "build", start)
     op = call.overload
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _context(how, device, autocast):
             warnings.simplefilter("ignore")
             result = op(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - the kernel's verdict is data
         return _failed("real", device, exc, "call", start)
+    if how == "backward":
+        return _backward("real", device, call, result, inputs, None, start)
     return _describe_result("real", device, result, inputs, start)
 
 
@@ -181,35 +226,159 @@ def _to_fake(value: Any, fakes: dict[int, torch.Tensor]) -> Any:
 
 
 def run_fake(call: OpCall, device: str, mode: _torch.FakeTensorMode | None = None,
-             memo: dict | None = None) -> Outcome:
+             memo: dict | None = None, *, how: str = "static", autocast: torch.dtype | None = None) -> Outcome:
     """Run ``call`` under ``mode`` (a fresh FakeTensorMode when None), on fakes of fresh
-    real inputs (or of ``memo``'s: a mode converts one real tensor to one fake)."""
+    real inputs (or of ``memo``'s: a mode converts one real tensor to one fake).
+
+    ``how`` as for ``run_real``. ``symbolic`` builds the fakes the way torch.export
+    does: a mode with a ShapeEnv (``mode`` is ignored), the dims ``call.dynamic`` names
+    marked dynamic, and every SymInt argument of 2 or more passed as a SymInt; the
+    outcome's ``specialized`` lists each of those symbols the call fixed to a number."""
     start = time.perf_counter()
     try:
         # Fakes read no data: fresh inputs skip making values (a memo's are shared with real runs).
         args, kwargs, inputs = materialize(call, device, memo, values=memo is not None)
     except Exception as exc:  # noqa: BLE001
         return _failed("fake", device, exc, "build", start)
-    mode = _torch.new_fake_mode() if mode is None else mode
+    env = None
+    if how == "symbolic":
+        mode, env = _torch.new_symbolic_mode()
+    elif mode is None:
+        mode = _torch.new_fake_mode()
     op = call.overload
+    symbols: dict = {}  # input symbol -> what it is ("input[0].size[1]", "arg:length")
     with _torch.quiet_fake_logging(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             fakes = {}
             for t in inputs:
                 if id(t) not in fakes:
-                    fakes[id(t)] = mode.from_tensor(t)
+                    if env is None:
+                        fakes[id(t)] = mode.from_tensor(t)
+                    else:
+                        k = len(fakes)
+                        fakes[id(t)] = f = _torch.symbolic_fake(mode, t, f"input{k}", call.dynamic_dims(k, t.dim()))
+                        for d, size in enumerate(f.shape):
+                            sym = _torch.input_symbol(size)
+                            if sym is not None:
+                                symbols.setdefault(sym, f"input[{k}].size[{d}]")
             fargs = _to_fake(args, fakes)
             fkwargs = {k: _to_fake(v, fakes) for k, v in kwargs.items()}
+            if env is not None:
+                fargs, fkwargs = _symbolic_ints(op, env, fargs, fkwargs, symbols)
+                # Fixed while the inputs were made (a view's base and its sizes): not the call's doing.
+                for sym, _ in _torch.specializations(env, symbols):
+                    del symbols[sym]
             finputs = [fakes[id(t)] for t in inputs]
         except Exception as exc:  # noqa: BLE001
             return _failed("fake", device, exc, "convert", start)
         try:
-            with mode:
+            with mode, _context(how, device, autocast, "fake"):
                 result = op(*fargs, **fkwargs)
         except Exception as exc:  # noqa: BLE001
             return _failed("fake", device, exc, "call", start)
+        if how == "backward":
+            return _backward("fake", device, call, result, finputs, mode, start)
+        specialized = ()
+        if env is not None:  # before describing: reading hints installs no guard, but be sure
+            specialized = tuple((symbols[sym], guard) for sym, guard in _torch.specializations(env, symbols))
         try:
-            return _describe_result("fake", device, result, finputs, start)
+            out = _describe_result("fake", device, result, finputs, start)
         except Exception as exc:  # noqa: BLE001 - e.g. a fake output that cannot report a stride
             return _failed("fake", device, exc, "inspect", start)
+        return dataclasses.replace(out, specialized=specialized) if specialized else out
+
+
+@functools.lru_cache(maxsize=None)
+def symint_arguments(op) -> frozenset[str]:
+    """Names of the op's arguments its schema types SymInt, SymInt[] or SymInt? (the
+    parsed schema's types say plain int; its text keeps the SymInt)."""
+    return frozenset(re.findall(r"SymInt(?:\[\d*\])?\??\s+(\w+)", str(op._schema)))
+
+
+def _symbolic_ints(op, env, args: tuple, kwargs: dict, symbols: dict) -> tuple[tuple, dict]:
+    """Arguments whose schema type is SymInt (or a list of them) with ints of 2 or more
+    replaced by backed SymInts (0 and 1 are specialized by any ShapeEnv; negative sizes
+    are sentinels such as view's -1)."""
+    def wrap(value, name):
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 2:
+            s = _torch.symbolic_int(env, value, name)
+            sym = _torch.input_symbol(s)
+            if sym is not None:
+                symbols.setdefault(sym, f"arg:{name}")
+            return s
+        return value
+
+    args, kwargs = list(args), dict(kwargs)
+    names = symint_arguments(op)
+    for i, a in enumerate(op._schema.arguments):
+        if a.name not in names:
+            continue
+        where, key = (args, i) if i < len(args) and not a.kwarg_only else (kwargs, a.name)
+        if isinstance(where, list) and key >= len(where) or isinstance(where, dict) and key not in where:
+            continue
+        value = where[key]
+        if isinstance(value, (list, tuple)):
+            where[key] = type(value)(wrap(v, f"{a.name}[{j}]") for j, v in enumerate(value))
+        else:
+            where[key] = wrap(value, a.name)
+    return tuple(args), kwargs
+
+
+def grad_output(meta: torch.Tensor, layout: str, seed: int) -> torch.Tensor:
+    """A gradient for one output (real values, on its device), laid out as ``layout``
+    (opcall.GRAD_LAYOUTS); fakes of it are made by the fake mode."""
+    g = torch.Generator().manual_seed(seed)
+    shape, dtype = tuple(meta.shape), meta.dtype
+    if layout == "expanded" and len(shape) >= 1 and shape[0] > 1:
+        return torch.randn((1, *shape[1:]), generator=g, dtype=dtype).to(meta.device).expand(shape)
+    values = torch.randn(shape, generator=g, dtype=dtype).to(meta.device)
+    if layout == "transposed" and len(shape) >= 2:
+        return values.transpose(-1, -2).contiguous().transpose(-1, -2)
+    return values
+
+
+def _backward(side: str, device: str, call: OpCall, result: Any, inputs: list[torch.Tensor],
+              mode, start: float) -> Outcome:
+    """``torch.autograd.grad`` of the outputs that require grad with respect to the
+    inputs that do, every op inside the backward logged; the gradients are the
+    outcome's outputs (None for an input the outputs do not depend on)."""
+    leaves: list = []
+    _flatten(result, leaves)
+    outs = [t for t in leaves if isinstance(t, torch.Tensor) and t.requires_grad]
+    wrt = list({id(t): t for t in inputs if t.requires_grad}.values())
+    if not outs or not wrt:
+        why = "no output requires grad" if not outs else "no input requires grad"
+        return Outcome(side, device, "", (), (), ErrorInfo("NotApplicable", why, "not_applicable", False),
+                       time.perf_counter() - start)
+    try:
+        reals = [grad_output(t, call.grad_layout, k) for k, t in enumerate(outs)] if mode is None else None
+        if mode is not None:  # the fake side: fakes of gradients built like the real ones, without values
+            reals = [grad_output(torch.empty(t.shape, dtype=t.dtype, device="meta"), call.grad_layout, k)
+                     for k, t in enumerate(outs)]
+            gouts = [mode.from_tensor(_on(g, device)) for g in reals]
+        else:
+            gouts = reals
+        log = _torch.OpLog(_describe_inner)
+        with (mode if mode is not None else contextlib.nullcontext()), log:
+            grads = torch.autograd.grad(outs, wrt, gouts, allow_unused=True)
+    except Exception as exc:  # noqa: BLE001 - the backward's verdict is data
+        return _failed(side, device, exc, "backward", start)
+    keys = [_torch.storage_key(t) for t in wrt]
+    groups: dict = {}
+    metas = tuple(tensor_meta(g, keys, wrt, groups) if g is not None else _value(None) for g in grads)
+    inner = tuple(InnerOp(op, structure, outputs) for op, (structure, outputs) in log.calls)
+    return Outcome(side, device, _structure(tuple(grads)), metas, (), None, time.perf_counter() - start,
+                   inner=inner)
+
+
+def _on(meta: torch.Tensor, device: str) -> torch.Tensor:
+    """A real tensor of ``meta``'s size and strides on ``device``, values left unset."""
+    return torch.empty_strided(meta.shape, meta.stride(), dtype=meta.dtype, device=device)
+
+
+def _describe_inner(out: Any) -> tuple[str, tuple]:
+    leaves: list = []
+    _flatten(out, leaves)
+    return _structure(out), tuple(tensor_meta(v, [], [], {}) if isinstance(v, torch.Tensor) else _value(v)
+                                  for v in leaves)

@@ -22,12 +22,14 @@ MISMATCH_TYPES: dict[str, type[CrossrefMismatch]] = {
 }
 
 
-def _side(o: Outcome) -> list[str]:
+def _side(o: Outcome, name: str = "out") -> list[str]:
     if o.error is not None:
         return [f"raised {o.error.short()}"]
     rows = [f"structure {o.structure}"]
     for i, m in enumerate(o.outputs):
-        rows.append(f"out[{i}] " + _meta_text(m))
+        rows.append(f"{name}[{i}] " + _meta_text(m))
+    for what, guard in o.specialized:
+        rows.append(f"{what} fixed: {guard}")
     return rows
 
 
@@ -45,7 +47,8 @@ SIDE_BY_SIDE = 5
 
 
 def _table(ch: DeviceCheck) -> list[str]:
-    real, fake = _side(ch.real), _side(ch.fake)
+    name = "grad" if ch.mode == "backward" else "out"
+    real, fake = _side(ch.real, name), _side(ch.fake, name)
     width = max(len(r) for r in real) + 2
     lines = [f"      {ch.device}: {'real':<{width}}| fake", "      " + "-" * (width + 12)]
     for i in range(max(len(real), len(fake))):
@@ -66,12 +69,14 @@ def message(result: ItemResult) -> str:
         how = "shrunk" if n.shrunk is not None else "not shrunk"
         if n.shrunk is not None:
             how += f" in {n.shrunk.checks} checks" + ("" if n.shrunk.complete else ", budget spent")
-        lines += ["", f"  [{f.severity} {f.category}] {f.device} {f.field}: real={f.real}  fake={f.fake}",
-                  f"      call: {n.call.describe()}  ({how})",
+        where = f"{f.device}" + (f", {f.mode} mode" if f.mode != "static" else "")
+        inner = f" (inside the backward: {f.inner_op})" if f.inner_op else ""
+        lines += ["", f"  [{f.severity} {f.category}] {where} {f.field}{inner}: real={f.real}  fake={f.fake}",
+                  f"      call: {n.call.describe_mode(f.mode)}  ({how})",
                   f"      signature {f.signature}  repro: python {display_path(n.repro) if n.repro else '?'}"]
         if i < SIDE_BY_SIDE:
             for ch in n.checks:
-                if ch.device == f.device:
+                if ch.device == f.device and ch.mode == f.mode and f in ch.findings:
                     lines += _table(ch)
     return "\n".join(lines)
 

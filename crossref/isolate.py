@@ -21,7 +21,8 @@ from .execute import ErrorInfo, Outcome
 from .opcall import OpCall
 
 #: What the progress value says the child was doing (index into this tuple).
-PHASES = ("idle", "real", "fake", "fake repeat", "fake uncached")
+PHASES = ("idle", "real", "fake", "fake repeat", "fake uncached", "symbolic fake", "backward real", "backward fake",
+          "autocast real", "autocast fake")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +87,8 @@ def _serve(conn, progress, checker_kwargs: dict) -> None:  # pragma: no cover - 
             return
         if msg is None:
             return
-        call, tags, devices, cache = msg
-        conn.send(checker.compute(call, tags, devices, cache))
+        call, tags, devices, cache, modes = msg
+        conn.send(checker.compute(call, tags, devices, cache, modes))
         progress.value = 0
 
 
@@ -157,12 +158,12 @@ class Isolated:
         self.proc = self.conn = None
 
     def compute(self, call: OpCall, tags: frozenset[str], devices: tuple[str, ...] | None = None,
-                cache: bool = True) -> list[DeviceCheck]:
+                cache: bool = True, modes: tuple[str, ...] = ("static",)) -> list[DeviceCheck]:
         if self.proc is None or not self.proc.is_alive():
             self._start()
         start = time.perf_counter()
         try:
-            self.conn.send((call, tags, devices, cache))
+            self.conn.send((call, tags, devices, cache, modes))
             if self.conn.poll(self.options.timeout):
                 return self.conn.recv()
             how = f"hung: no answer within {self.options.timeout:g} s"
@@ -188,14 +189,15 @@ def crash_check(call: OpCall, devices: tuple[str, ...], where: int, how: str, se
     """The check of a call that killed or hung the executor, as a ``crash`` result."""
     device = devices[min(where // len(PHASES), len(devices) - 1)]
     phase = PHASES[where % len(PHASES)]
-    side = "real" if phase == "real" else "fake"
+    side = "real" if phase.endswith("real") else "fake"
+    mode = phase.split()[0] if phase.split()[0] in ("symbolic", "backward", "autocast") else "static"
     text = f"{how} during the {phase} call on {device}"
     err = ErrorInfo(type="Crash", message=text, phase=phase, limitation=False)
     outcome_real = Outcome("real", device, "", (), (), err if side == "real" else None, seconds)
     outcome_fake = Outcome("fake", device, "", (), (), err if side == "fake" else None, seconds)
     kind = how.split(":")[0].replace("killed by ", "")
-    sig = signature(call.op, "crash", f"{side}:process", device, kind)
+    sig = signature(call.op, "crash", f"{side}:process", device, kind, mode)
     finding = Finding(signature=sig, op=call.op, category="crash", severity="high", field=f"{side}:process",
                       real=text if side == "real" else "", fake=text if side == "fake" else "", device=device,
-                      dtypes=call.dtypes(), traits=tuple(sorted(call.traits())), known=None)
-    return DeviceCheck(device, "crash", outcome_real, outcome_fake, (finding,))
+                      dtypes=call.dtypes(), traits=tuple(sorted(call.traits())), known=None, mode=mode)
+    return DeviceCheck(device, "crash", outcome_real, outcome_fake, (finding,), mode=mode)

@@ -25,6 +25,9 @@ INT_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 ALL_DTYPES = (torch.bool,) + INT_DTYPES + FLOAT_DTYPES + COMPLEX_DTYPES
 
 FILLS = ("random", "specials", "zeros", "ones", "range", "unit")
+#: How backward mode lays out the gradients it feeds in (grad_outputs): contiguous, with
+#: the last two dims swapped in memory, or broadcast along dim 0 (a zero stride).
+GRAD_LAYOUTS = ("contiguous", "transposed", "expanded")
 
 
 def differentiable(dtype: torch.dtype) -> bool:
@@ -98,6 +101,12 @@ class OpCall:
     family: str = "other"
     refined: bool = True  # False: drawn from the raw schema, expected mostly invalid
     variant: str = ""  # how it was derived from a drawn call (strategies/variants.py), "" if drawn
+    # How the compiler modes (crossref/modes.py) run it. ``dynamic``: symbolic mode's
+    # dynamic dims, a bitmask per tensor argument in argument order (bit d: dim d is
+    # dynamic; None: every dim of every input). ``grad_layout``: backward mode's
+    # grad_outputs, one of GRAD_LAYOUTS.
+    dynamic: tuple[int, ...] | None = None
+    grad_layout: str = "contiguous"
 
     def __repr__(self) -> str:
         return self.describe()
@@ -155,6 +164,29 @@ class OpCall:
         if storages == self.storages and all(k == v for k, v in mapping.items()):
             return self
         return self.with_tensors(mapping, storages)
+
+    def requiring_grad(self) -> OpCall:
+        """This call with every floating or complex storage requiring grad (backward mode)."""
+        storages = tuple(dataclasses.replace(s, requires_grad=True) if differentiable(s.dtype) else s
+                         for s in self.storages)
+        return self if storages == self.storages else dataclasses.replace(self, storages=storages)
+
+    def dynamic_dims(self, index: int, ndim: int) -> tuple[bool, ...]:
+        """Which dims of the ``index``-th tensor argument symbolic mode makes dynamic."""
+        if self.dynamic is None:
+            return (True,) * ndim
+        mask = self.dynamic[index] if index < len(self.dynamic) else -1
+        return tuple(bool(mask >> d & 1) for d in range(ndim))
+
+    def describe_mode(self, mode: str) -> str:
+        """``describe()`` plus what the mode adds: symbolic mode's static dims, backward
+        mode's gradient layout."""
+        text = self.describe()
+        if mode == "symbolic" and self.dynamic is not None:
+            text += f"  # dynamic dims per tensor (bitmask): {list(self.dynamic)}"
+        elif mode == "backward":
+            text += f"  # grad_outputs {self.grad_layout}"
+        return text
 
     def dtypes(self) -> tuple[str, ...]:
         seen: dict[str, None] = {}

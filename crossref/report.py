@@ -44,6 +44,8 @@ RESULT_COLUMNS: dict[str, str] = {
     "cache_bypasses": "string",
     "phase": "string",
     "variant": "string",
+    "mode": "string",
+    "autocast": "string",
     "worker": "string",
 }
 
@@ -74,6 +76,8 @@ FINDING_COLUMNS: dict[str, str] = {
     "dtypes": "string",
     "traits": "string",
     "known": "string",
+    "mode": "string",
+    "inner_op": "string",
     "count": "int64",
     "example": "string",
     "shrunk": "bool",
@@ -127,7 +131,11 @@ def build_findings(findings: list[dict], examples: list[dict]) -> pd.DataFrame:
     for sig, row in first.iterrows():
         ex = best.get(sig, {})
         rows.append({
-            **{k: row.get(k) for k in ("op", "category", "severity", "field", "real", "fake", "device", "dtypes", "traits", "known")},
+            **{k: row.get(k) for k in ("op", "category", "severity", "field", "real", "fake", "device", "dtypes", "traits",
+                                       "known")},
+            # rows of checks that know no mode (the stateful cache test) are static ones
+            "mode": row.get("mode") if isinstance(row.get("mode"), str) and row.get("mode") else "static",
+            "inner_op": row.get("inner_op") if isinstance(row.get("inner_op"), str) else "",
             "signature": sig,
             "count": int(counts.get(sig, 0)) or int((occ["signature"] == sig).sum()),
             "example": ex.get("example", ""),
@@ -225,6 +233,7 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
         "findings_by_category": {k: int(v) for k, v in find_df["category"].value_counts().items()} if len(find_df) else {},
         "findings_by_severity": {k: int(v) for k, v in find_df["severity"].value_counts().items()} if len(find_df) else {},
         "valid_share_by_family": by_family,
+        "modes": mode_statistics(res_df, find_df),
         "items": item_statistics(items_df),
         "cache": cache,
         "rows": row_check,
@@ -234,6 +243,33 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     (run_dir / "summary.md").write_text(render_markdown(summary, find_df))
     return summary
+
+
+def mode_statistics(res: pd.DataFrame, findings: pd.DataFrame) -> dict:
+    """Per mode (static, symbolic, backward, autocast): checks by status, ops with a
+    call valid in that mode (and how many the mode could not run at all), and
+    findings (all, new) by category."""
+    out: dict[str, dict] = {}
+    if not len(res):
+        return out
+    res = res.assign(mode=res["mode"].fillna("static").replace("", "static"))
+    fnd = findings.assign(mode=findings["mode"].fillna("static")) if len(findings) else findings
+    for mode, grp in res.groupby("mode", sort=False):
+        applicable = grp[grp["status"] != "not_applicable"]
+        f = fnd[fnd["mode"] == mode] if len(fnd) else fnd
+        live = f[f["category"] != "unsupported"] if len(f) else f
+        out[str(mode)] = {
+            "checks": int(len(grp)),
+            "counts_by_status": {k: int(v) for k, v in grp["status"].value_counts().items()},
+            "ops_checked": int(grp["op"].nunique()),
+            "ops_applicable": int(applicable["op"].nunique()),
+            "ops_with_valid_call": int(grp.loc[grp["valid"], "op"].nunique()),
+            "findings": int(len(f)),
+            "findings_new": int(((live["known"].fillna("") == "") & ~live["baseline"]).sum()) if len(live) else 0,
+            "findings_by_category": {k: int(v) for k, v in f["category"].value_counts().items()} if len(f) else {},
+        }
+    order = ("static", "symbolic", "backward", "autocast")
+    return dict(sorted(out.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
 
 
 def item_statistics(items: pd.DataFrame) -> dict:
@@ -313,16 +349,19 @@ def render_markdown(summary: dict, findings: pd.DataFrame) -> str:
         "| category | findings |",
         "|---|---|",
         *[f"| {k} | {v} |" for k, v in summary["findings_by_category"].items()],
+        *_modes_table(summary.get("modes") or {}),
         "",
         "## Findings",
         "",
-        "| severity | op | category | field | real | fake | count | known | repro |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| severity | mode | op | category | field | real | fake | count | known | repro |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, f in findings.iterrows():
         if f["category"] == "unsupported":
             continue
-        cells = [f["severity"], f"`{f['op']}`", f["category"], f"`{f['field']}`", _cell(f["real"]), _cell(f["fake"]),
+        field = f"`{f['field']}`" + (f" in `{f['inner_op']}`" if f["inner_op"] else "")
+        cells = [f["severity"], f["mode"], f"`{f['op']}`", f["category"], field, _cell(f["real"]),
+                 _cell(f["fake"]),
                  str(f["count"]), "yes" if f["known"] else "", f"[{f['signature']}]({f['repro']})" if f["repro"] else ""]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "## Valid calls by family", "", "| family | ops | ops with a valid call | checks | valid share |", "|---|---|---|---|---|"]
@@ -361,6 +400,19 @@ def render_markdown(summary: dict, findings: pd.DataFrame) -> str:
     if not summary["rows"]["complete"] and not summary.get("workers_lost"):
         lines += ["", "**Warning: some workers wrote fewer rows than they reported (a worker died?).**"]
     return "\n".join(lines) + "\n"
+
+
+def _modes_table(modes: dict) -> list[str]:
+    if not modes:
+        return []
+    lines = ["", "## By mode", "",
+             "| mode | checks | not applicable | ops with a valid call | findings | new | categories |",
+             "|---|---|---|---|---|---|---|"]
+    for mode, m in modes.items():
+        cats = ", ".join(f"{k} {v}" for k, v in m["findings_by_category"].items())
+        lines.append(f"| {mode} | {m['checks']} | {m['counts_by_status'].get('not_applicable', 0)} | "
+                     f"{m['ops_with_valid_call']} | {m['findings']} | {m['findings_new']} | {_cell(cats)} |")
+    return lines
 
 
 def _items_line(items: dict) -> list[str]:

@@ -32,42 +32,169 @@ def structure(value):
     return "v"
 
 
+def hint(v):
+    """A symbolic size's concrete value (None when unbacked), read without a guard."""
+    if isinstance(v, torch.SymInt):
+        return v.node.hint if v.node.has_hint() else None
+    return v
+
+
+def size_text(v):
+    h = hint(v)
+    if h is not None or not isinstance(v, torch.SymInt):
+        return h
+    r = v.node.shape_env.bound_sympy(v.node.expr)
+    return f"[{r.lower}..{r.upper}]"
+
+
 def meta(t, inputs):
     if not isinstance(t, torch.Tensor):
+        t = hint(t)
         return {"value": "nan" if isinstance(t, float) and t != t else repr(t)}
     strided = t.layout == torch.strided
     key = StorageWeakRef(t.untyped_storage()) if strided else None
-    numel = t.numel()
-    stride = tuple(t.stride()) if strided else None
+    shape = [size_text(s) for s in t.shape]
+    numel = 0 if 0 in shape else 1
+    stride = tuple(hint(s) for s in t.stride()) if strided else None
     if stride is not None and not ALL_STRIDES:
-        stride = tuple(s if (numel and n > 1) else "*" for s, n in zip(stride, t.shape))
+        stride = tuple(s if (numel and n != 1) else "*" for s, n in zip(stride, shape))
+    owners = [i for i, x in enumerate(inputs) if key is not None and StorageWeakRef(x.untyped_storage()) == key]
     return {
-        "shape": list(t.shape), "dtype": str(t.dtype).replace("torch.", ""), "device": str(t.device),
+        "shape": shape, "dtype": str(t.dtype).replace("torch.", ""), "device": str(t.device),
         "layout": str(t.layout).replace("torch.", ""), "stride": stride,
-        "storage_offset": t.storage_offset() if strided else None, "requires_grad": t.requires_grad,
+        "storage_offset": hint(t.storage_offset()) if strided else None, "requires_grad": t.requires_grad,
         "is_conj": t.is_conj(), "is_neg": t.is_neg(),
-        "aliases": "new storage" if key is None or not [i for i, x in enumerate(inputs) if StorageWeakRef(x.untyped_storage()) == key]
-        else "storage of " + ", ".join(f"input[{i}]" for i, x in enumerate(inputs) if StorageWeakRef(x.untyped_storage()) == key),
+        "aliases": "storage of " + ", ".join(f"input[{i}]" for i in owners) if owners else "new storage",
         "is_input": next((f"input[{i}] itself" for i, x in enumerate(inputs) if x is t), "a new tensor"),
     }
+
+
+def symbolic(mode, env, args, kwargs, inputs, op):
+    """Fakes as torch.export builds them: dynamic dims (DYNAMIC), SymInt arguments >= 2
+    as SymInts. Returns (args, kwargs, inputs, symbols: symbol -> what it is)."""
+    from torch._dynamo.source import ConstantSource, LocalSource
+    from torch.fx.experimental.symbolic_shapes import DimDynamic, StatelessSymbolicContext
+
+    memo, symbols = {}, {}
+    for t in inputs:
+        if id(t) not in memo:
+            k = len(memo)
+            mask = -1 if DYNAMIC is None else (DYNAMIC[k] if k < len(DYNAMIC) else -1)
+            dims = [DimDynamic.DYNAMIC if mask >> d & 1 else DimDynamic.STATIC for d in range(t.dim())]
+            memo[id(t)] = f = mode.from_tensor(t, source=LocalSource(f"input{k}"),
+                                               symbolic_context=StatelessSymbolicContext(dynamic_sizes=dims))
+            for d, s in enumerate(f.shape):
+                if isinstance(s, torch.SymInt) and s.node.expr.is_symbol:
+                    symbols.setdefault(s.node.expr, f"input[{k}].size[{d}]")
+
+    def wrap(v, name):
+        if isinstance(v, int) and not isinstance(v, bool) and v >= 2:
+            s = env.create_unspecified_symint_and_symbol(v, ConstantSource(name), DimDynamic.DYNAMIC)
+            if isinstance(s, torch.SymInt) and s.node.expr.is_symbol:
+                symbols.setdefault(s.node.expr, f"arg:{name}")
+            return s
+        return v
+
+    args, kwargs = [swap(a, memo) for a in args], {k: swap(v, memo) for k, v in kwargs.items()}
+    names = set(re.findall(r"SymInt(?:\\[\\d*\\])?\\??\\s+(\\w+)", str(op._schema)))
+    for i, a in enumerate(op._schema.arguments):
+        if a.name not in names:
+            continue
+        where, key = (args, i) if i < len(args) and not a.kwarg_only else (kwargs, a.name)
+        if isinstance(where, list) and key >= len(where) or isinstance(where, dict) and key not in where:
+            continue
+        v = where[key]
+        where[key] = type(v)(wrap(x, f"{a.name}[{j}]") for j, x in enumerate(v)) if isinstance(v, (list, tuple)) \
+            else wrap(v, a.name)
+    return tuple(args), kwargs, [memo[id(t)] for t in inputs], symbols
+
+
+def swap(v, memo):
+    if isinstance(v, torch.Tensor):
+        return memo[id(v)]
+    if isinstance(v, (list, tuple)):
+        return type(v)(swap(x, memo) for x in v)
+    return v
+
+
+def specializations(env, symbols):
+    found = {}
+    for sym, what in symbols.items():
+        target = env.replacements.get(sym)
+        vr = env.var_to_range.get(sym)
+        if (target is not None and target.is_number) or (vr is not None and vr.is_singleton()):
+            found[what] = next((str(g.expr) for g in env.guards if sym in g.expr.free_symbols), f"{sym} fixed")
+    return found
+
+
+def grad_output(t, k):
+    g = torch.Generator().manual_seed(k)
+    shape = tuple(t.shape)
+    if GRAD_LAYOUT == "expanded" and len(shape) >= 1 and shape[0] > 1:
+        return torch.randn((1, *shape[1:]), generator=g, dtype=t.dtype).to(DEVICE).expand(shape)
+    values = torch.randn(shape, generator=g, dtype=t.dtype).to(DEVICE)
+    if GRAD_LAYOUT == "transposed" and len(shape) >= 2:
+        return values.transpose(-1, -2).contiguous().transpose(-1, -2)
+    return values
+
+
+class OpLog(TorchDispatchMode):
+    """Every ATen op inside the backward pass, with what it returned."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if str(func).startswith("aten."):  # fake mode's own queries (prim.device) are not the backward's
+            self.calls.append({"op": str(func), "out": [meta(v, []) for v in flatten(out)]})
+        return out
 
 
 def run(fake, mode=None, made=None, op=None):
     op = OP if op is None else op
     args, kwargs, inputs = make_inputs() if made is None else made
+    context = torch.autocast(DEVICE.split(":")[0], dtype=AUTOCAST) if AUTOCAST else contextlib.nullcontext()
+    env, symbols = None, {}
     try:
         if fake:
-            mode = FakeTensorMode() if mode is None else mode
-            memo = {id(t): mode.from_tensor(t) for t in inputs}
-            swap = lambda v: memo[id(v)] if isinstance(v, torch.Tensor) else (
-                [swap(x) for x in v] if isinstance(v, list) else tuple(swap(x) for x in v) if isinstance(v, tuple) else v)
-            args, kwargs, inputs = swap(args), {k: swap(v) for k, v in kwargs.items()}, [memo[id(t)] for t in inputs]
-            with mode:
+            if MODE == "symbolic":  # as torch.export traces: a ShapeEnv and the Python dispatcher
+                from torch._dispatch.python import enable_python_dispatcher
+                from torch.fx.experimental.symbolic_shapes import ShapeEnv
+
+                env = ShapeEnv()
+                mode = FakeTensorMode(shape_env=env)
+                args, kwargs, inputs, symbols = symbolic(mode, env, args, kwargs, inputs, op)
+                context = enable_python_dispatcher()
+            else:
+                mode = FakeTensorMode() if mode is None else mode
+                memo = {id(t): mode.from_tensor(t) for t in inputs}
+                args, kwargs, inputs = swap(args, memo), {k: swap(v, memo) for k, v in kwargs.items()}, [
+                    memo[id(t)] for t in inputs]
+            with mode, context:
                 out = op(*args, **kwargs)
         else:
-            out = op(*args, **kwargs)
+            with contextlib.nullcontext() if MODE == "symbolic" else context:
+                out = op(*args, **kwargs)
     except Exception as exc:
         return {"error": f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"}
+    if MODE == "backward":
+        outs = [t for t in flatten(out) if isinstance(t, torch.Tensor) and t.requires_grad]
+        wrt = list({id(t): t for t in inputs if t.requires_grad}.values())
+        gouts = [grad_output(t, k) for k, t in enumerate(outs)]
+        log = OpLog()
+        try:
+            if fake:
+                gouts = [mode.from_tensor(g) for g in gouts]
+                with mode, log:
+                    grads = torch.autograd.grad(outs, wrt, gouts, allow_unused=True)
+            else:
+                with log:
+                    grads = torch.autograd.grad(outs, wrt, gouts, allow_unused=True)
+        except Exception as exc:
+            return {"error": f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"}
+        return {"structure": structure(tuple(grads)), "grad": [meta(g, wrt) for g in grads], "inner": log.calls}
     outs = flatten(out)
     metas = [meta(v, inputs) for v in outs]
     keys = [StorageWeakRef(v.untyped_storage()) if isinstance(v, torch.Tensor) and v.layout == torch.strided
@@ -75,7 +202,33 @@ def run(fake, mode=None, made=None, op=None):
     for i, key in enumerate(keys):  # which outputs share one storage: the first output holding it
         if key is not None:
             metas[i]["storage_group"] = next(j for j, k in enumerate(keys) if k == key)
-    return {"structure": structure(out), "out": metas, "input": [meta(t, inputs) for t in inputs]}
+    side = {"structure": structure(out), "out": metas, "input": [meta(t, inputs) for t in inputs]}
+    if env is not None:
+        side["specialized"] = specializations(env, symbols)
+    return side
+
+
+def first_inner(real, fake):
+    """The first op inside the backward whose outputs differ: (index, real, fake)."""
+    pairs = list(zip(real.get("inner", []), fake.get("inner", [])))
+    for k, (r, f) in enumerate(pairs):
+        strip = lambda c: {"op": c["op"], "out": [{x: y for x, y in m.items() if x not in ("aliases", "is_input")}
+                                                  for m in c["out"]]}
+        if strip(r) != strip(f):
+            return k, strip(r), strip(f)
+    if len(real.get("inner", [])) != len(fake.get("inner", [])):
+        return len(pairs), f"{len(real.get('inner', []))} ops", f"{len(fake.get('inner', []))} ops"
+    return None
+
+
+def same(r, f):
+    """Equal, where a fake size "[low..high]" (an unbacked symbol) equals any size in it."""
+    if isinstance(r, list) and isinstance(f, list) and len(r) == len(f):
+        return all(same(a, b) for a, b in zip(r, f))
+    if isinstance(f, str) and f.startswith("[") and ".." in f and isinstance(r, int):
+        low, high = f[1:-1].split("..")
+        return (low in ("-oo", "-int_oo") or int(low) <= r) and (high in ("oo", "int_oo") or r <= int(high))
+    return r == f
 
 
 def field_value(side, field):
@@ -83,14 +236,16 @@ def field_value(side, field):
         return side["error"]
     if field == "error":
         return "returned normally"
-    if field == "out":
+    if field in ("out", "grad"):
         return side["structure"]
-    if field == "out.shared_storage":
+    if field in ("out.shared_storage", "grad.shared_storage"):
         groups = {}
-        for i, m in enumerate(side["out"]):
+        for i, m in enumerate(side[field.split(".")[0]]):
             if m.get("storage_group") is not None:
                 groups.setdefault(m["storage_group"], []).append(i)
         return sorted(g for g in groups.values() if len(g) > 1)
+    if field.startswith("arg:") or ".size[" in field:  # a specialization: the guard that fixed it
+        return side.get("specialized", {}).get(field, "dynamic")
     head, _, attr = field.partition(".")
     name, index = head.split("[")
     items = side[name]
@@ -105,16 +260,19 @@ def field_value(side, field):
 
 _TEMPLATE = '''\
 #!/usr/bin/env python
-"""crossref repro {signature}: {category} in {op} ({device})
+"""crossref repro {signature}: {category} in {op} ({device}, {mode} mode)
 field: {field}
 {known}
 Run: python {signature}.py   (exit 1: reproduces, 0: fixed)
 """
+import contextlib
+import re
 import sys
 
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.multiprocessing.reductions import StorageWeakRef
+from torch.utils._python_dispatch import TorchDispatchMode
 
 nan, inf = float("nan"), float("inf")
 DEVICE = {device!r}
@@ -123,6 +281,13 @@ CATEGORY = {category!r}
 FIELD = {field!r}
 ALL_STRIDES = {all_strides!r}
 TIMEOUT = {timeout!r}
+# How the compiler runs fake mode: static, symbolic (ShapeEnv, dynamic dims), backward
+# (torch.autograd.grad of the outputs), autocast.
+MODE = {mode!r}
+DYNAMIC = {dynamic!r}  # symbolic: dynamic dims per input tensor, a bitmask (None: all)
+GRAD_LAYOUT = {grad_layout!r}  # backward: how grad_outputs are laid out
+INNER_OP = {inner_op!r}  # backward: the first op inside the backward whose answers differ
+AUTOCAST = {autocast}  # autocast: the dtype
 
 
 def make_inputs():
@@ -177,7 +342,7 @@ def main():
         print("cache:", FakeTensorMode.cache_info())
     else:
         real, fake = run(False), run(True)
-    keys = ["structure", "error"]
+    keys = ["structure", "error", "specialized"]
     print(f"{{OP}} on {{DEVICE}}: {{CATEGORY}} at {{FIELD}}")
     print("args:", {example!r})
     for label, side in zip(labels, (real, fake)):
@@ -185,10 +350,24 @@ def main():
         for k in keys:
             if k in side:
                 print(f"  {{k}}: {{side[k]}}")
-        for group in ("out", "input"):
+        for group in ("out", "grad", "input"):
             for i, m in enumerate(side.get(group, [])):
                 print(f"  {{group}}[{{i}}]: " + ", ".join(f"{{k}}={{v}}" for k, v in m.items()))
+    if FIELD.startswith("inner."):  # an op inside the backward pass
+        differs = first_inner(real, fake) if "error" not in real and "error" not in fake else None
+        if differs is not None:
+            k, r, f = differs
+            print(f"=== op #{{k}} inside the backward: real={{r}}")
+            print(f"===                            fake={{f}}")
+        reproduces = differs is not None
+        print("REPRODUCES" if reproduces else "FIXED (no longer reproduces)")
+        return 1 if reproduces else 0
     r, f = field_value(real, field), field_value(fake, field)
+    if CATEGORY == "specialization":
+        reproduces = "error" not in fake and f != "dynamic"
+        print(f"=== {{FIELD}}: guard installed by the call: {{f}}")
+        print("REPRODUCES" if reproduces else "FIXED (no longer reproduces)")
+        return 1 if reproduces else 0
     if CATEGORY == "cache":
         reproduces = r != f
     elif CATEGORY == "missing_error":
@@ -196,7 +375,7 @@ def main():
     elif CATEGORY in ("spurious_error", "unsupported"):
         reproduces = "error" not in real and "error" in fake
     else:
-        reproduces = "error" not in real and "error" not in fake and r != f
+        reproduces = "error" not in real and "error" not in fake and not same(r, f)
     print(f"=== {{FIELD}}: {{labels[0]}}={{r}}  {{labels[1]}}={{f}}")
     print("REPRODUCES" if reproduces else "FIXED (no longer reproduces)")
     return 1 if reproduces else 0
@@ -287,8 +466,13 @@ def _call_code(call: OpCall, names: dict[TensorSpec, str]) -> tuple[str, str, st
 
 
 def render(call: OpCall, *, signature: str, category: str, field: str, device: str,
-           all_strides: bool = False, known: str | None = None, timeout: float = 20.0) -> str:
-    """The repro script's source for one finding on one example."""
+           all_strides: bool = False, known: str | None = None, timeout: float = 20.0,
+           mode: str = "static", inner_op: str = "", autocast: str = "") -> str:
+    """The repro script's source for one finding on one example, replaying its mode
+    (crossref/modes.py): the ShapeEnv and dynamic dims, the backward call, or the
+    autocast context."""
+    if mode == "backward":
+        call = call.requiring_grad()
     names: dict[TensorSpec, str] = {}
     tensors = []
     for spec in call.tensor_specs():
@@ -314,8 +498,13 @@ def render(call: OpCall, *, signature: str, category: str, field: str, device: s
         tensors="\n".join(tensors),
         args=args,
         kwargs=kwargs,
-        example=call.describe(),
+        example=call.describe_mode(mode),
         helpers=_HELPERS,
+        mode=mode,
+        dynamic=list(call.dynamic) if call.dynamic is not None else None,
+        grad_layout=call.grad_layout,
+        inner_op=inner_op,
+        autocast=f"torch.{autocast}" if autocast else None,
     )
 
 
@@ -326,12 +515,15 @@ answered from FakeTensorMode's dispatch cache differently from a mode without th
 field: {field}
 Run: python {signature}.py   (exit 1: reproduces, 0: fixed)
 """
+import contextlib
 import logging
+import re
 import sys
 
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.multiprocessing.reductions import StorageWeakRef
+from torch.utils._python_dispatch import TorchDispatchMode
 
 # Fake mode logs every failed meta call with a full traceback; a sequence has many
 # invalid steps, and each step's error is part of what this script compares anyway.
@@ -342,6 +534,7 @@ DEVICE = {device!r}
 OP = None
 FIELD = {field!r}
 ALL_STRIDES = {all_strides!r}
+MODE, DYNAMIC, GRAD_LAYOUT, AUTOCAST = "static", None, "contiguous", None
 
 # The pool: every storage and tensor the steps use, built once and shared by all steps.
 {storages}

@@ -127,6 +127,10 @@ def load_run(path: str | Path, *, results: bool = False) -> Run:
     summary = read_summary(p)
     findings = read_table(p / "findings.parquet", NEEDED_FINDING_COLUMNS)
     res = read_table(p / "results.parquet", NEEDED_RESULT_COLUMNS) if results else None
+    # Runs from before the compiler modes checked static mode only.
+    for table in (findings, res):
+        if table is not None:
+            table["mode"] = table["mode"].fillna("static") if "mode" in table else "static"
     return Run(p, summary, findings, res)
 
 

@@ -42,9 +42,10 @@ class Verdict:
 
 
 def verdict(call: OpCall, checks) -> Verdict:
-    """What a driver learns from a call's checks (strategies/drive.py): whether the real
-    kernel accepted it on every device, and the dtypes it refused as unsupported."""
+    """What a driver learns from a call's static checks (strategies/drive.py): whether
+    the real kernel accepted it on every device, and the dtypes it refused as unsupported."""
     refused: frozenset[str] = frozenset()
+    checks = [ch for ch in checks if ch.mode == "static"]
     for ch in checks:
         if ch.real.error is not None and ch.real.error.phase == "call":
             refused |= refused_dtypes(ch.real.error.message, call.dtypes())
@@ -96,18 +97,20 @@ class ItemSearch:
         everywhere, and which dtypes it refused."""
         # The cache crosscheck runs on drawn calls; a variant gets the forward check (its
         # cache findings were 6% of all in a ci sweep, its cache runs a quarter of the time).
+        # The compiler modes (crossref/modes.py) check drawn calls; variants vary the
+        # inputs of a static check.
         checks = tuple(self.checker.run(call, self.entry.tags, item=self.item, phase="generate",
-                                        cache=not call.variant))
+                                        cache=not call.variant, modes=("static",) if call.variant else None))
         self.checks += 1
         if call.variant:
             self.variants += 1
         else:
             self.examples += 1
-        accepted = all(ch.real.error is None for ch in checks)
+        accepted = all(ch.real.error is None for ch in checks if ch.mode == "static")
         self.valid += accepted
         size = None
         for ch in checks:
-            for f in ch.findings:
+            for f in ch.findings if ch.selected else ():
                 if not f.fails or f.signature in self.known:
                     continue
                 size = cost(call) if size is None else size
@@ -147,8 +150,9 @@ class ItemSearch:
 
         def shows(candidate: OpCall) -> bool:
             got = self.checker.run(candidate, self.entry.tags, item=self.item, phase="shrink", devices=(device,),
-                                   cache=finding.category == "cache")
-            hit = next((f for ch in got for f in ch.findings if f.signature == sig), None)
+                                   cache=finding.category == "cache",
+                                   modes=(finding.mode,))
+            hit = next((f for ch in got if ch.selected for f in ch.findings if f.signature == sig), None)
             if hit is not None:
                 last["finding"], last["checks"] = hit, tuple(got)
             return hit is not None
@@ -159,6 +163,7 @@ class ItemSearch:
         shrunk = None if crash or seconds <= 0 or cap <= 0 else shrink(call, shows, max_checks=cap, seconds=seconds)
         if shrunk is not None:
             call = shrunk.call
-        repro = self.checker.store_example(call, last["finding"], shrunk=shrunk is not None) \
+        autocast = next((ch.autocast for ch in last["checks"] if last["finding"] in ch.findings), "")
+        repro = self.checker.store_example(call, last["finding"], shrunk=shrunk is not None, autocast=autocast) \
             if self.checker.recorder is not None else ""
         return NewFinding(last["finding"], call, last["checks"], repro, shrunk)

@@ -15,6 +15,7 @@ import torch
 
 from . import catalog
 from .check import CHECKS, DEFAULT_CHECKS, Checker
+from .modes import DEFAULT_MODES, MODES
 from .errors import UsageError
 from .failure import mismatch_error
 from .search import ItemResult, ItemSearch
@@ -39,6 +40,7 @@ class Options:
     update_baseline: bool = False
     strict: bool = False
     shard: tuple[int, int] | None = None  # (k, n): this runner takes the k-th of n shares
+    modes: tuple[str, ...] = DEFAULT_MODES  # crossref/modes.py
 
 
 def available_devices() -> tuple[str, ...]:
@@ -53,7 +55,8 @@ def parse_options(ops: str | None, devices: str | None, examples: str | int | No
                   report_dir: str | None, all_strides: bool = False,
                   shrink_seconds: str | float | None = None, checks: str | None = None,
                   isolate: bool = True, timeout: str | float | None = None, baseline: str | None = None,
-                  update_baseline: bool = False, strict: bool = False, shard: str | None = None) -> Options:
+                  update_baseline: bool = False, strict: bool = False, shard: str | None = None,
+                  modes: str | None = None) -> Options:
     """Validate raw option values; every error names the option and the value."""
     patterns = tuple(p.strip() for p in (ops or "").split(",") if p.strip())
     for p in patterns:
@@ -113,7 +116,21 @@ def parse_options(ops: str | None, devices: str | None, examples: str | int | No
         flag = "--crossref-update-baseline" if update_baseline else "--crossref-strict"
         raise UsageError(f"{flag} needs --crossref-baseline FILE")
     return Options(patterns, chosen, n, Path(report_dir) if report_dir else None, bool(all_strides), budget,
-                   selected, bool(isolate), limit, base, bool(update_baseline), bool(strict), parse_shard(shard))
+                   selected, bool(isolate), limit, base, bool(update_baseline), bool(strict), parse_shard(shard),
+                   parse_modes(modes))
+
+
+def parse_modes(text: str | None) -> tuple[str, ...]:
+    """``--crossref-modes``: names from MODES, in MODES order (default: all of them)."""
+    if text is None:
+        return DEFAULT_MODES
+    chosen = [m.strip() for m in str(text).split(",") if m.strip()]
+    for m in chosen:
+        if m not in MODES:
+            raise UsageError(f"--crossref-modes: unknown mode {m!r} (choose from {', '.join(MODES)})")
+    if not chosen:
+        raise UsageError(f"--crossref-modes={text!r} names no mode")
+    return tuple(m for m in MODES if m in chosen)
 
 
 def run_seed(hypothesis_seed: str | int | None, derandomize: bool) -> int:
@@ -191,7 +208,7 @@ class WorkerSession:
                  examples: int = 25, seed: int = 0) -> None:
         self.recorder = Recorder(run_dir, worker)
         self.checker = Checker(devices=options.devices, all_strides=options.all_strides, recorder=self.recorder,
-                               checks=options.checks, timeout=options.timeout)
+                               checks=options.checks, timeout=options.timeout, modes=options.modes)
         if options.isolate:
             from .isolate import Isolated, IsolationOptions
 

@@ -17,6 +17,7 @@ same seed gives the same examples, and each op gets its own stream.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import zlib
 from typing import Callable
@@ -26,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crossref.catalog import OpEntry
-from crossref.opcall import ALL_DTYPES, OpCall
+from crossref.opcall import ALL_DTYPES, GRAD_LAYOUTS, OpCall
 from crossref.search import Verdict
 
 from .calls import op_calls
@@ -40,6 +41,24 @@ Check = Callable[[OpCall], "Verdict | bool"]
 EXAMPLE_BYTES = 4096
 #: Give up after this many examples per requested one whose draws were rejected.
 MAX_INVALID_PER_EXAMPLE = 10
+
+
+_COIN = st.booleans()
+_MASK = st.integers(0, 2**8 - 1)
+_GRAD_LAYOUT = st.sampled_from(GRAD_LAYOUTS)
+
+
+def compiler_choices(data, call: OpCall) -> OpCall:
+    """Draw how the compiler modes (crossref/modes.py) run ``call``: symbolic mode makes
+    every dim of every input dynamic half the time, else a random subset of each
+    input's dims (a static dim among dynamic ones is how export sees a size a user did
+    not mark dynamic); backward mode's gradients are contiguous, transposed or
+    expanded, a third of the time each."""
+    dynamic = None
+    if data.draw(_COIN):
+        count = len(dict.fromkeys(call.tensor_specs()))
+        dynamic = tuple(data.draw(_MASK) for _ in range(count))
+    return dataclasses.replace(call, dynamic=dynamic, grad_layout=data.draw(_GRAD_LAYOUT))
 
 
 def item_seed(seed: int, name: str) -> int:
@@ -69,6 +88,7 @@ def drive(entry: OpEntry, check: Check, *, examples: int, seed: int = 0, with_va
     @given(data=st.data())
     def explore(data) -> None:
         call = data.draw(op_calls(entry, avoid=frozenset(avoid)), label="call")
+        call = compiler_choices(data, call)
         if verdict(call).accepted and with_variants:
             for variant in data.draw(variants(entry, call, avoid=frozenset(avoid)), label="variants"):
                 verdict(variant)

@@ -25,6 +25,9 @@ def pytest_addoption(parser):
     g.addoption("--crossref-checks", dest="crossref_checks", metavar="C[,C...]", default=None,
                 help="checks to run: forward (real vs fake), cache (dispatch-cache crosscheck), "
                 "torch-cache (torch's own cache crosscheck on every hit) (default: forward,cache)")
+    g.addoption("--crossref-modes", dest="crossref_modes", metavar="M[,M...]", default=None,
+                help="how fake mode runs each drawn call: static (plain FakeTensorMode), symbolic (a ShapeEnv, "
+                "dynamic dims, as torch.export), backward (gradients, as AOTAutograd), autocast (default: all four)")
     g.addoption("--crossref-timeout", dest="crossref_timeout", metavar="S", default=None,
                 help="seconds one check may take before it counts as a hang (default 20; a check takes milliseconds)")
     g.addoption("--crossref-no-isolate", dest="crossref_no_isolate", action="store_true", default=False,

@@ -26,5 +26,7 @@ def test_op(op_entry, crossref_session, request):
     if not any(op_entry.runs_on(d) for d in crossref_session.checker.devices):
         pytest.skip(f"no kernel on {', '.join(crossref_session.checker.devices)}")
     search = crossref_session.search(op_entry, request.node.nodeid)
-    drive(op_entry, search.check, examples=crossref_session.examples, seed=crossref_session.seed)
+    # Variants vary a static check's inputs: without the static mode there are none.
+    drive(op_entry, search.check, examples=crossref_session.examples, seed=crossref_session.seed,
+          with_variants="static" in crossref_session.checker.modes)
     crossref_session.finish(search)

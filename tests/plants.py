@@ -453,7 +453,97 @@ def o_numel(a) -> bool:
     return a[0].numel() > 0
 
 
-ALL_PLANTS: dict[str, Plant] = {**PLANTS, **CONDITIONAL}
+# ----------------------------------------------------------------- mode-only bugs
+#
+# Each is wrong in one compiler mode only (crossref/modes.py): right for static shapes
+# and wrong for symbolic ones; a kernel that specializes; a derivative whose gradient
+# is strided wrongly; one whose wrong dtype the autograd engine casts away (only the op
+# inside the backward shows it); an autocast-only dtype. ``tested`` is the overload
+# whose item must report it (a derivative's op is broken, its forward op is tested).
+
+
+@dataclass(frozen=True)
+class ModePlant(Plant):
+    mode: str = "static"
+    tested: str = ""
+    field: str = ""  # the field the finding must name (a prefix)
+
+
+def _symbolic(args) -> bool:
+    return any(isinstance(a, torch.Tensor) and any(isinstance(s, torch.SymInt) for s in a.shape) for a in args)
+
+
+def _when_symbolic(change):
+    def behaviour(func, call, args, kwargs):
+        out = call()
+        return change(out, args, kwargs) if _symbolic(args) else out
+
+    return behaviour
+
+
+def _specialize_last_dim(func, call, args, kwargs):
+    x = args[0]
+    if x.dim() and isinstance(x.shape[-1], torch.SymInt):
+        int(x.shape[-1])  # a Python int of a symbolic size: the ShapeEnv fixes it (a guard Eq(s, n))
+    return call()
+
+
+def _symbolic_raises(func, call, args, kwargs):
+    if _symbolic(args):
+        raise RuntimeError("planted: Cannot call sizes() on tensor with symbolic sizes/strides")
+    return call()
+
+
+def _cast_to_bfloat16_answers_float16(func, call, args, kwargs):
+    out = call()
+    if out.dtype == torch.bfloat16 and args[0].dtype == torch.float32:
+        return out.new_empty_strided(out.shape, out.stride(), dtype=torch.float16)
+    return out
+
+
+def _column_major_2d(o):
+    if o.dim() != 2:
+        return o
+    return o.new_empty_strided(o.shape, (1, o.shape[0]))
+
+
+def _last_two_swapped(o):
+    """A tensor of ``o``'s sizes whose last two dims are transposed in memory."""
+    if o.dim() < 2:
+        return o
+    return o.new_empty(o.shape[:-2] + (o.shape[-1], o.shape[-2])).transpose(-1, -2)
+
+
+MODE_PLANTS: dict[str, ModePlant] = {
+    "symbolic_stride": ModePlant(
+        "aten.mm.default", "stride", _when_symbolic(lambda o, a, k: _column_major_2d(o)),
+        "mm's output is column-major under symbolic shapes only", mode="symbolic", tested="aten.mm.default",
+        field="out[0].stride"),
+    "symbolic_specializes": ModePlant(
+        "aten.cumsum.default", "specialization", _specialize_last_dim,
+        "cumsum reads its input's last size as a Python int (a guard fixes it)", mode="symbolic",
+        tested="aten.cumsum.default", field="input[0].size["),
+    "symbolic_raises": ModePlant(
+        "aten.amax.default", "spurious_error", _symbolic_raises,
+        "amax asks for concrete sizes: raises under symbolic shapes", mode="symbolic",
+        tested="aten.amax.default", field="error"),
+    "backward_grad_stride": ModePlant(
+        "aten.leaky_relu_backward.default", "stride", _after(lambda o, a, k: _last_two_swapped(o)),
+        "leaky_relu's derivative returns a gradient with its last two dims transposed in memory", mode="backward",
+        tested="aten.leaky_relu.default",
+        field="grad[0].stride"),
+    "backward_hidden_dtype": ModePlant(
+        "aten.sigmoid_backward.default", "dtype",
+        _after(lambda o, a, k: o.to(torch.float64) if o.dtype == torch.float32 else o),
+        "sigmoid's derivative computes in float64 (the engine casts the gradient back: only the op shows it)",
+        mode="backward", tested="aten.sigmoid.default", field="inner.out[0].dtype"),
+    "autocast_dtype": ModePlant(
+        "aten._to_copy.default", "dtype", _cast_to_bfloat16_answers_float16,
+        "the cast autocast inserts before mm (float32 to bfloat16) answers float16", mode="autocast",
+        tested="aten.mm.default", field="out[0].dtype"),
+}
+
+ALL_PLANTS: dict[str, Plant] = {**PLANTS, **CONDITIONAL, **MODE_PLANTS}
 
 
 @contextlib.contextmanager

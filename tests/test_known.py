@@ -19,31 +19,36 @@ _LAYOUT_TRAITS = {"permuted", "sliced", "expanded", "channels_last", "channels_l
 _REAL_KINDS = {"real:dtype_unsupported", "real:no_backend_kernel", "real:other"}
 
 
-@pytest.mark.parametrize("entry", known.KNOWN, ids=lambda k: f"{k.category}-{k.trait or 'any'}")
+@pytest.mark.parametrize("entry", known.KNOWN, ids=lambda k: f"{k.category}-{k.trait or k.ops}")
 def test_entry_is_well_formed(entry):
     assert entry.category in CATEGORIES and entry.category not in ("crash",)
     assert isinstance(entry.reason, str) and len(entry.reason.split()) >= 4
     assert entry.link.startswith("https://")
     assert entry.device in (None, "cpu", "cuda")
+    assert entry.mode in (None, "static", "symbolic", "backward", "autocast")
     assert entry.trait is None or entry.trait in _SIMPLE_TRAITS | _LAYOUT_TRAITS | _REAL_KINDS
     assert any(fnmatch.fnmatchcase(e.name, entry.ops) for e in catalog.load_catalog()), entry.ops
 
 
-@pytest.mark.parametrize("entry", known.KNOWN, ids=lambda k: f"{k.category}-{k.trait or 'any'}")
+@pytest.mark.parametrize("entry", known.KNOWN, ids=lambda k: f"{k.category}-{k.trait or k.ops}")
 def test_entry_matches_its_own_fields_only(entry):
     op = next(e.name for e in catalog.load_catalog() if fnmatch.fnmatchcase(e.name, entry.ops))
     traits = frozenset({entry.trait} if entry.trait else ())
     device = entry.device or "cpu"
-    assert known.match(op, entry.category, device, traits) is not None
+    mode = entry.mode or "static"
+    assert known.match(op, entry.category, device, traits, mode=mode) is not None
     other = next(c for c in CATEGORIES if c != entry.category and c != "unsupported")
-    assert known.match(op, other, device, traits) is None or known.match(op, other, device, traits).category == other
+    got = known.match(op, other, device, traits, mode=mode)
+    assert got is None or got.category == other
     if entry.trait:
-        assert known.match(op, entry.category, device, frozenset()) in (None,) or \
-            known.match(op, entry.category, device, frozenset()).trait is None
+        assert known.match(op, entry.category, device, frozenset(), mode=mode) in (None,) or \
+            known.match(op, entry.category, device, frozenset(), mode=mode).trait is None
+    if entry.mode is not None:  # a mode's entry matches in that mode only
+        assert known.match(op, entry.category, device, traits, mode="static") is None
 
 
 def test_no_duplicate_entries():
-    keys = [(k.ops, k.category, k.trait, k.device) for k in known.KNOWN]
+    keys = [(k.ops, k.category, k.trait, k.device, k.mode, k.field) for k in known.KNOWN]
     assert len(keys) == len(set(keys))
 
 
@@ -59,7 +64,7 @@ def _mm_bool():
 WITNESSES = {("missing_error", "real:dtype_unsupported"): _mm_bool}
 
 
-@pytest.mark.parametrize("entry", known.KNOWN, ids=lambda k: f"{k.category}-{k.trait or 'any'}")
+@pytest.mark.parametrize("entry", known.KNOWN, ids=lambda k: f"{k.category}-{k.trait or k.ops}")
 def test_entry_still_matches_something(entry):
     make = WITNESSES.get((entry.category, entry.trait))
     if make is None:

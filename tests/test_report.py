@@ -99,7 +99,7 @@ def test_merge_writes_the_contract(run_with_findings):
     assert "T0:float32[1,1]" in row["example"]  # the smallest example seen is kept
     assert summary["findings_by_category"].get("shape") == 1
     assert summary["counts_by_status"].get("mismatch", 0) >= 4
-    assert "| high | `aten.mm.default` | shape |" in (run_dir / "summary.md").read_text()
+    assert "| high | static | `aten.mm.default` | shape |" in (run_dir / "summary.md").read_text()
 
 
 def test_merge_reports_missing_rows(run_with_findings):

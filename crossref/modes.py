@@ -1,0 +1,107 @@
+"""The ways compilers run fake mode, and how one call is checked in each.
+
+torch.compile with static shapes runs an op under a plain FakeTensorMode: that is the
+``static`` check (check.py runs it, with the dispatch-cache crosscheck). The others:
+
+- ``symbolic``: torch.export and torch.compile(dynamic=True) trace with a ShapeEnv.
+  The fakes' dims are dynamic (``OpCall.dynamic``), SymInt arguments of 2 or more are
+  SymInts, and the fake answer is read through the symbols' hints and compared with the
+  static run's real answer. Extra: a guard that fixes an input symbol to a number is a
+  ``specialization`` finding (a recompile for every other size), and a fake error the
+  static fake run did not raise is a ``spurious_error`` whatever its class, because no
+  input carries an unbacked symbol.
+- ``backward``: AOTAutograd traces the backward too. Floating and complex inputs
+  require grad; the op runs, then ``torch.autograd.grad`` of its outputs with
+  ``OpCall.grad_layout`` gradients, on both sides. Every gradient's metadata is
+  compared (fields ``grad[i]...``), and so is every ATen op that ran inside the
+  backward: the autograd engine casts and reduces gradients, which can hide a wrong
+  derivative's answer, so the first inner op that differs is named (``inner_op``).
+- ``autocast``: mixed-precision training traces under autocast: the call under
+  ``torch.autocast(device, dtype)`` on both sides, for each of ``AUTOCAST_DTYPES``.
+
+A call a mode cannot run is ``not_applicable`` (``applies``), not a pass. Symbolic and
+autocast findings the static check of the same call already shows are left out
+(``novel``): a mode's findings are what that mode adds.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from . import _torch
+from .classify import Finding
+from .execute import symint_arguments
+from .opcall import OpCall, TensorSpec, differentiable
+
+MODES = ("static", "symbolic", "backward", "autocast")
+DEFAULT_MODES = MODES
+
+#: The dtypes autocast runs in, by device type (torch.autocast's defaults and the other
+#: one CUDA supports).
+AUTOCAST_DTYPES = {"cpu": (torch.bfloat16,), "cuda": (torch.float16, torch.bfloat16)}
+
+
+def autocast_dtypes(device: str) -> tuple[torch.dtype, ...]:
+    return AUTOCAST_DTYPES.get(str(device).split(":")[0], ())
+
+
+def applies(mode: str, call: OpCall, device: str) -> str:
+    """Why ``call`` cannot run in ``mode`` on ``device``; "" when it can."""
+    if mode == "static":
+        return ""
+    schema = call.overload._schema
+    if mode == "symbolic":
+        specs = list(call.tensor_specs())
+        if any(len(t.size) for t in specs) or symint_arguments(call.overload):
+            return ""
+        return "no dim and no SymInt argument to make symbolic"
+    if mode == "backward":
+        if not any(differentiable(call.storages[t.storage].dtype) for t in call.tensor_specs()):
+            return "no floating or complex tensor input"
+        if _writes(call):
+            return "the op writes to an input (in-place or out=): a leaf that requires grad cannot be written"
+        return ""
+    if mode == "autocast":
+        if not autocast_dtypes(device):
+            return f"no autocast on {device}"
+        if not _torch.has_autocast_policy(str(schema.name) + (f".{schema.overload_name}" if schema.overload_name
+                                                              else ""), device):
+            return f"no autocast policy for the op on {str(device).split(':')[0]}"
+        return ""
+    raise ValueError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
+
+
+def specialization_applies(call: OpCall) -> bool:
+    """Whether a guard that fixes a size is the kernel's doing. Not when some dims are
+    static (a dynamic size broadcast against a static one is fixed by that input), not
+    for an op that writes to an input (an out= tensor of another size is resized to the
+    result: its static sizes, and the resize, fix symbols), and not with a conj or neg
+    view among the inputs (resolving the bit copies through sizes the view pins)."""
+    if call.dynamic is not None or _writes(call):
+        return False
+    return not any(t.conj or t.neg for t in call.tensor_specs())
+
+
+def _writes(call: OpCall) -> bool:
+    return any(a.alias_info is not None and a.alias_info.is_write for a in call.overload._schema.arguments)
+
+
+def _key(f: Finding) -> tuple:
+    if f.category == "missing_error":
+        return (f.category, f.real.split(":")[0])
+    if f.category in ("spurious_error", "unsupported"):
+        return (f.category, f.fake.split(":")[0])
+    return (f.category, f.field)
+
+
+def novel(findings: tuple[Finding, ...], static: tuple[Finding, ...]) -> tuple[Finding, ...]:
+    """``findings`` of a mode without those the static check of the same call shows:
+    the same category and field, or for an error parity finding the same category and
+    exception type (the message names dtypes autocast changed)."""
+    seen = {_key(f) for f in static}
+    return tuple(f for f in findings if _key(f) not in seen)
+
+
+def symbolic_tensor_count(call: OpCall) -> int:
+    """How many distinct tensors a call's inputs hold (symbolic mode's masks index them)."""
+    return len(dict.fromkeys(t for t in call.tensor_specs() if isinstance(t, TensorSpec)))
