@@ -247,6 +247,12 @@ def _short(text, n: int = 90) -> str:
     return escape(text if len(text) <= n else text[: n - 1] + "…")
 
 
+def _mode(finding) -> str:
+    """A finding's mode; findings of runs before the compiler modes are static."""
+    mode = finding.get("mode") if hasattr(finding, "get") else getattr(finding, "mode", None)
+    return mode if isinstance(mode, str) and mode else "static"
+
+
 def _label(run) -> str:
     """A run's x-axis label: its creation time, short."""
     c = str(run.created_utc)
@@ -344,12 +350,27 @@ class Page:
         sub = f"Signatures in {self.latest.run_id} that {self.previous.run_id} did not have."
         if not len(new):
             return _section(title, sub, _empty("No new findings."), "new")
-        rows = [(_pill(f.severity), f"<code>{escape(f.op)}</code>", escape(f.category), f"<code>{_short(f.field, 40)}</code>",
-                 f'<span class="val">{_short(f.real)}</span>', f'<span class="val">{_short(f.fake)}</span>', str(int(f["count"])),
+        rows = [(_pill(f.severity), escape(_mode(f)), f"<code>{escape(f.op)}</code>", escape(f.category),
+                 f"<code>{_short(f.field, 40)}</code>", f'<span class="val">{_short(f.real)}</span>',
+                 f'<span class="val">{_short(f.fake)}</span>', str(int(f["count"])),
                  self.link(self.latest, f.repro, f.signature))
                 for _, f in self._by_severity(new).iterrows()]
-        return _section(title, sub, _table(("severity", "op", "category", "field", "real", "fake", "count", "repro"), rows,
-                                           numeric=(6,)), "new")
+        return _section(title, sub, _table(("severity", "mode", "op", "category", "field", "real", "fake", "count",
+                                            "repro"), rows, numeric=(7,)), "new")
+
+    def by_mode(self) -> str:
+        title = "By mode (latest run)"
+        modes = json.loads(getattr(self.latest, "modes", None) or "{}")
+        if not modes:
+            return ""
+        sub = ("How fake mode ran each drawn call: static shapes, symbolic shapes (ShapeEnv), through the "
+               "backward, under autocast. 'not applicable': calls the mode cannot run.")
+        rows = [(escape(m), f"{v['checks']:,}", f"{v['counts_by_status'].get('not_applicable', 0):,}",
+                 str(v["ops_with_valid_call"]), str(v["findings"]), str(v["findings_new"]),
+                 escape(", ".join(f"{k} {n}" for k, n in v["findings_by_category"].items())))
+                for m, v in modes.items()]
+        return _section(title, sub, _table(("mode", "checks", "not applicable", "ops with a valid call", "findings",
+                                            "new", "categories"), rows, numeric=(1, 2, 3, 4, 5)), "modes")
 
     @staticmethod
     def _by_severity(df: pd.DataFrame) -> pd.DataFrame:
@@ -366,8 +387,9 @@ class Page:
         rows = []
         for op, g in live.groupby("op"):
             worst = worst_severity(g["severity"])
-            chips = "".join(f'<span class="chip"><i style="background:{self.colors.get(c, "#999")}"></i>{escape(c)}</span>'
-                            for c in sorted(set(g["category"])))
+            kinds = sorted({(f.category, _mode(f)) for _, f in g.iterrows()})
+            chips = "".join(f'<span class="chip"><i style="background:{self.colors.get(c, "#999")}"></i>{escape(c)}'
+                            f'{"" if m == "static" else f" ({escape(m)})"}</span>' for c, m in kinds)
             links = " ".join(self.link(self.latest, f.repro, f.signature) for f in g.itertuples(index=False))
             rows.append((SEVERITY_ORDER.get(worst, 9), -int(g["count"].sum()), op,
                          (f"<code>{escape(op)}</code>", chips, str(len(g)), _pill(worst), f"{int(g['count'].sum()):,}", links)))
@@ -434,7 +456,7 @@ class Page:
 
     def body(self) -> str:
         """Every section, for a history with at least one run."""
-        return (self.tiles() + self.over_time() + self.new_section() + self.per_op()
+        return (self.tiles() + self.over_time() + self.new_section() + self.by_mode() + self.per_op()
                 + f'<div class="grid2">{self.cache()}{self.coverage()}</div><div style="height:18px"></div>' + self.runs_table())
 
 

@@ -59,6 +59,8 @@ HISTORY_RUN_COLUMNS: dict[str, str] = {
     "findings_new": "int64",
     "findings_by_category": "string",  # JSON object
     "findings_by_severity": "string",  # JSON object
+    "modes_selected": "string",  # static,symbolic,backward,autocast ("static" for runs before modes)
+    "modes": "string",  # JSON object: summary.json["modes"] (per mode: checks, statuses, findings)
     "cache_present": "bool",
     "cache_hits": "int64",
     "cache_misses": "int64",
@@ -124,6 +126,8 @@ def run_row(run: Run) -> dict[str, Any]:
         "findings_new": int(s.get("findings_new") or 0),
         "findings_by_category": _json(s.get("findings_by_category")),
         "findings_by_severity": _json(s.get("findings_by_severity")),
+        "modes_selected": ",".join(s.get("modes_selected") or ["static"]),
+        "modes": _json(s.get("modes")),
         "cache_present": bool(cache),
         "cache_hits": int(cache.get("hits", 0)),
         "cache_misses": int(cache.get("misses", 0)),

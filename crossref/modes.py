@@ -51,10 +51,7 @@ def applies(mode: str, call: OpCall, device: str) -> str:
         return ""
     schema = call.overload._schema
     if mode == "symbolic":
-        specs = list(call.tensor_specs())
-        if any(len(t.size) for t in specs) or symint_arguments(call.overload):
-            return ""
-        return "no dim and no SymInt argument to make symbolic"
+        return "" if _has_symbol(call) else "no size of 2 or more to make symbolic (0 and 1 are specialized)"
     if mode == "backward":
         if not any(differentiable(call.storages[t.storage].dtype) for t in call.tensor_specs()):
             return "no floating or complex tensor input"
@@ -69,6 +66,21 @@ def applies(mode: str, call: OpCall, device: str) -> str:
             return f"no autocast policy for the op on {str(device).split(':')[0]}"
         return ""
     raise ValueError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
+
+
+def _has_symbol(call: OpCall) -> bool:
+    """Whether symbolic mode gives the call a symbol: a dynamic dim of size 2 or more, or
+    an int of 2 or more in a SymInt argument (the ShapeEnv specializes 0 and 1, so a call
+    without either traces exactly as the static check)."""
+    for k, t in enumerate(dict.fromkeys(call.tensor_specs())):
+        if any(size >= 2 and dynamic for size, dynamic in zip(t.size, call.dynamic_dims(k, len(t.size)))):
+            return True
+    names = symint_arguments(call.overload)
+    if not names:
+        return False
+    values = [call.argument(name) for name in names]
+    flat = [v for x in values for v in (x if isinstance(x, (list, tuple)) else (x,))]
+    return any(isinstance(v, int) and not isinstance(v, bool) and v >= 2 for v in flat)
 
 
 def specialization_applies(call: OpCall) -> bool:

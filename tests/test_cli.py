@@ -37,6 +37,13 @@ def make_run(base: Path, name: str, findings=(), *, ops=("aten.add.Tensor", "ate
     run = base / name
     rec = Recorder(run, worker)
     by_op = {op: [f for f in findings if f[1] == op] for op in {*ops, *(f[1] for f in findings)}}
+    for sig, op, cat, sev, *mode in findings:  # a mode finding (5th element) gets a result row of its mode
+        if mode:
+            rec.write("result", {"item": f"suite::{op}", "op": op, "family": "x", "refined": True, "device": "cpu",
+                                 "dtypes": "float32", "status": "mismatch", "category": cat, "signatures": sig,
+                                 "valid": True, "real_error": "", "fake_error": "", "real_seconds": 0.01,
+                                 "fake_seconds": 0.02, "check_seconds": 0.03, "cache_repeat": "", "cache_hits": 0,
+                                 "cache_misses": 0, "cache_bypasses": "", "phase": "generate", "mode": mode[0]})
     for op, fs in sorted(by_op.items()):
         status = "unsupported" if fs and fs[0][2] == "unsupported" else "mismatch" if fs else "match"
         for _ in range(max(repeats, 1)):
@@ -47,12 +54,13 @@ def make_run(base: Path, name: str, findings=(), *, ops=("aten.add.Tensor", "ate
                                  "real_seconds": 0.01, "fake_seconds": 0.02, "check_seconds": 0.03,
                                  "cache_repeat": "hit" if op.endswith("Tensor") else "bypass", "cache_hits": 1,
                                  "cache_misses": 1, "cache_bypasses": "" if op.endswith("Tensor") else "unsupported op=1",
-                                 "phase": "generate"})
-    for sig, op, cat, sev in findings:
+                                 "phase": "generate", "mode": "static"})
+    for sig, op, cat, sev, *mode in findings:
         for _ in range(max(repeats, 1)):
             rec.write("finding", {"signature": sig, "op": op, "category": cat, "severity": sev, "field": "out[0].shape",
                                   "real": "[2, 3]", "fake": "[3, 2]", "device": "cpu", "dtypes": "float32", "traits": "",
-                                  "known": "", "item": f"suite::{op}", "phase": "generate"})
+                                  "known": "", "item": f"suite::{op}", "phase": "generate",
+                                  "mode": mode[0] if mode else "static"})
         rec.write("example", {"signature": sig, "example": f"{op}(T0:float32[2,3])", "size": 6, "shrunk": True,
                               "repro": f"repros/{sig}.py"})
         rec.repro_path(sig).write_text(f"import sys\nprint('reproduces {sig}')\nsys.exit(1)\n")
@@ -280,3 +288,14 @@ def test_python_dash_m_gives_one_line_and_no_traceback(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.strip() == f"crossref: error: run directory {str(tmp_path / 'missing')!r} does not exist"
+
+
+def test_diff_shows_modes_and_their_skew(tmp_path, capsys):
+    spec = ("eeee00000005", "aten.cumsum.default", "specialization", "low", "symbolic")
+    a = make_run(tmp_path, "a", [MM], modes_selected=["static"])
+    b = make_run(tmp_path, "b", [MM, spec], created="2025-01-02T00:00:00Z",
+                 modes_selected=["static", "symbolic", "backward", "autocast"])
+    code, out, _ = run_cli(capsys, "diff", a, b)
+    assert code == 1 and "modes differ: A static, B static, symbolic, backward, autocast" in out
+    new = out.split("New findings")[1].split("Fixed findings")[0]
+    assert "symbolic" in new and spec[0] in new

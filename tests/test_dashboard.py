@@ -155,3 +155,17 @@ def test_renders_in_headless_chromium(history_of_two, tmp_path):
     assert png.is_file(), proc.stderr[-2000:]
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000  # a blank page compresses to a few KB
+
+
+def test_modes_section_and_mode_findings(tmp_path):
+    spec = ("eeee00000005", "aten.cumsum.default", "specialization", "low", "symbolic")
+    a = make_run(tmp_path, "r1", [MM], created="2025-01-01T00:00:00Z", modes_selected=["static"])
+    b = make_run(tmp_path, "r2", [MM, spec], created="2025-01-02T00:00:00Z",
+                 modes_selected=["static", "symbolic", "backward", "autocast"])
+    _, html = dashboard(tmp_path, [a, b])
+    modes = html.split('id="modes"')[1].split("</section>")[0]
+    assert "<td>symbolic</td>" in modes and "specialization 1" in modes
+    new = html.split('id="new"')[1].split("</section>")[0]
+    assert spec[0] in new and "<td>symbolic</td>" in new
+    ops = html.split('id="ops"')[1].split("</section>")[0]
+    assert "specialization (symbolic)" in ops

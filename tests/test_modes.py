@@ -95,15 +95,21 @@ F32 = torch.float32
      "no floating or complex tensor input"),
     ("backward", _call("aten.add_.Tensor", [_t(0, 2), _t(1, 2)], [StorageSpec(F32, 2)] * 2), "writes to an input"),
     ("autocast", _call("aten.sin.default", [_t(0, 2)], [StorageSpec(F32, 2)]), "no autocast policy"),
-    ("symbolic", _call("aten.sin.default", [TensorSpec(0, (), ())], [StorageSpec(F32, 1)]), "nothing"),
-], ids=["backward-int", "backward-inplace", "autocast-sin", "symbolic-0d"])
+    ("symbolic", _call("aten.sin.default", [TensorSpec(0, (), ())], [StorageSpec(F32, 1)]), "no size of 2"),
+    ("symbolic", _call("aten.sin.default", [_t(0, 1, 0, 1)], [StorageSpec(F32, 0)]), "no size of 2"),
+    ("symbolic", _call("aten.sin.default", [_t(0, 3, 1)], [StorageSpec(F32, 3)], dynamic=(0b10,)), "no size of 2"),
+], ids=["backward-int", "backward-inplace", "autocast-sin", "symbolic-0d", "symbolic-0-and-1", "symbolic-static"])
 def test_a_mode_that_cannot_run_is_not_applicable(mode, call, reason):
-    if reason == "nothing":
-        assert modes.applies(mode, call, "cpu").startswith("no dim")
-    else:
-        assert reason in modes.applies(mode, call, "cpu")
+    assert reason in modes.applies(mode, call, "cpu")
     (check,) = [c for c in Checker(modes=(mode,)).compute(call) if c.mode == mode]
     assert check.status == "not_applicable" and check.findings == ()
+
+
+def test_symbolic_applies_to_a_size_of_two_or_a_symint_argument():
+    assert modes.applies("symbolic", _call("aten.sin.default", [_t(0, 1, 2)], [StorageSpec(F32, 2)]), "cpu") == ""
+    zeros = _call("aten.zeros.default", [[1, 3]], [], kwargs=(("device", "cpu"),))
+    assert modes.applies("symbolic", zeros, "cpu") == ""
+    assert modes.applies("symbolic", _call("aten.zeros.default", [[1, 1]], []), "cpu") != ""
 
 
 def test_applicable_modes_run():
