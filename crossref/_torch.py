@@ -230,7 +230,7 @@ def value_range(x: Any) -> tuple[int, int] | None:
     def bound(v, default):
         try:
             return int(v)
-        except (TypeError, ValueError):
+        except Exception:  # noqa: BLE001 - sympy's infinities raise several types
             return default
 
     return bound(vr.lower, -(2**63)), bound(vr.upper, 2**63 - 1)
@@ -256,19 +256,14 @@ def specializations(env: ShapeEnv, symbols: dict) -> list[tuple[Any, str]]:
             vr = env.var_to_range.get(sym)
             fixed = vr is not None and vr.is_singleton()
         if fixed:
-            guard = next((str(g.expr) for g in env.guards if sym in g.expr.free_symbols), None)
+            # The guard that fixed it: of those naming the symbol, the one with fewest symbols.
+            named = [g.expr for g in env.guards if sym in g.expr.free_symbols]
+            guard = str(min(named, key=lambda e: len(e.free_symbols))) if named else None
             found.append((sym, guard or f"Eq({sym}, {target if target is not None else env.var_to_range[sym].lower})"))
     return found
 
 
-# --------------------------------------------------------------------------- autocast, dispatch
-
-
-def has_autocast_policy(qualified_name: str, device: str) -> bool:
-    """Whether autocast changes the op on ``device`` (a kernel of its own under the
-    Autocast key; the rest fall through and run unchanged)."""
-    key = {"cpu": "AutocastCPU", "cuda": "AutocastCUDA"}.get(str(device).split(":")[0])
-    return key is not None and has_kernel(qualified_name, key)
+# --------------------------------------------------------------------------- dispatch
 
 
 from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402  (public in use, private in path)

@@ -170,7 +170,7 @@ class Checker:
             fake = run_fake(call, device, how="symbolic")
             real = static.real
             found = compare(real, fake, all_strides=self.all_strides)
-            if fake.error is None and modes_.specialization_applies(call):
+            if fake.error is None and modes_.specialization_applies(call, real):
                 found += tuple(Mismatch("specialization", what, "dynamic", guard) for what, guard in fake.specialized)
             # A declared limitation is one only where the static run raised it too.
             limits = static.fake.error is not None and static.fake.error.limitation

@@ -17,7 +17,12 @@ torch.compile with static shapes runs an op under a plain FakeTensorMode: that i
   backward: the autograd engine casts and reduces gradients, which can hide a wrong
   derivative's answer, so the first inner op that differs is named (``inner_op``).
 - ``autocast``: mixed-precision training traces under autocast: the call under
-  ``torch.autocast(device, dtype)`` on both sides, for each of ``AUTOCAST_DTYPES``.
+  ``torch.autocast(device, dtype)`` on both sides, for each of ``AUTOCAST_DTYPES``,
+  whenever a tensor input is floating (an op without an autocast policy of its own may
+  call one inside).
+
+Every drawn call is checked in each selected mode; its variants in static mode, and
+the layout variants in backward mode too (``for_variant``).
 
 A call a mode cannot run is ``not_applicable`` (``applies``), not a pass. Symbolic and
 autocast findings the static check of the same call already shows are left out
@@ -28,10 +33,9 @@ from __future__ import annotations
 
 import torch
 
-from . import _torch
 from .classify import Finding
 from .execute import symint_arguments
-from .opcall import OpCall, TensorSpec, differentiable
+from .opcall import OpCall, differentiable
 
 MODES = ("static", "symbolic", "backward", "autocast")
 DEFAULT_MODES = MODES
@@ -39,6 +43,18 @@ DEFAULT_MODES = MODES
 #: The dtypes autocast runs in, by device type (torch.autocast's defaults and the other
 #: one CUDA supports).
 AUTOCAST_DTYPES = {"cpu": (torch.bfloat16,), "cuda": (torch.float16, torch.bfloat16)}
+
+
+#: Variants (strategies/variants.py) are static checks of a drawn call's neighbours;
+#: those that lay out the first tensor differently are checked in backward mode too:
+#: derivative formulas get gradient strides wrong for permuted and channels-last inputs.
+BACKWARD_VARIANTS = ("permuted", "channels_last", "channels_last_3d", "sliced", "expanded")
+
+
+def for_variant(call: OpCall, selected: tuple[str, ...]) -> tuple[str, ...]:
+    """The modes a variant is checked in: static, and backward for a layout variant."""
+    tag = call.variant.split(":", 1)[0]
+    return tuple(m for m in selected if m == "static" or (m == "backward" and tag in BACKWARD_VARIANTS))
 
 
 def autocast_dtypes(device: str) -> tuple[torch.dtype, ...]:
@@ -61,9 +77,10 @@ def applies(mode: str, call: OpCall, device: str) -> str:
     if mode == "autocast":
         if not autocast_dtypes(device):
             return f"no autocast on {device}"
-        if not _torch.has_autocast_policy(str(schema.name) + (f".{schema.overload_name}" if schema.overload_name
-                                                              else ""), device):
-            return f"no autocast policy for the op on {str(device).split(':')[0]}"
+        # Not only ops with a policy of their own: a kernel or decomposition that calls
+        # one (linalg_pinv's matmul) is cast inside, so any floating input can change.
+        if not any(call.storages[t.storage].dtype.is_floating_point for t in call.tensor_specs()):
+            return "no floating tensor input: autocast casts nothing"
         return ""
     raise ValueError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
 
@@ -83,15 +100,19 @@ def _has_symbol(call: OpCall) -> bool:
     return any(isinstance(v, int) and not isinstance(v, bool) and v >= 2 for v in flat)
 
 
-def specialization_applies(call: OpCall) -> bool:
-    """Whether a guard that fixes a size is the kernel's doing. Not when some dims are
-    static (a dynamic size broadcast against a static one is fixed by that input), not
-    for an op that writes to an input (an out= tensor of another size is resized to the
-    result: its static sizes, and the resize, fix symbols), and not with a conj or neg
-    view among the inputs (resolving the bit copies through sizes the view pins)."""
-    if call.dynamic is not None or _writes(call):
+def specialization_applies(call: OpCall, real) -> bool:
+    """Whether a guard that fixes a size is the kernel's doing (``real``: the call's real
+    Outcome). Not when some dims are static (a dynamic size broadcast against a static
+    one is fixed by that input), not when the call resized an input (an out= tensor of
+    another size takes the result's sizes: its own static sizes and the resize fix
+    symbols), and not with a conj or neg view among the inputs (resolving the bit copies
+    through sizes the view pins)."""
+    if call.dynamic is not None or any(t.conj or t.neg for t in call.tensor_specs()):
         return False
-    return not any(t.conj or t.neg for t in call.tensor_specs())
+    if _writes(call):
+        sizes = tuple(t.size for t in call.tensor_specs())
+        return real.error is None and tuple(m.shape for m in real.inputs_after) == sizes
+    return True
 
 
 def _writes(call: OpCall) -> bool:
@@ -112,8 +133,3 @@ def novel(findings: tuple[Finding, ...], static: tuple[Finding, ...]) -> tuple[F
     exception type (the message names dtypes autocast changed)."""
     seen = {_key(f) for f in static}
     return tuple(f for f in findings if _key(f) not in seen)
-
-
-def symbolic_tensor_count(call: OpCall) -> int:
-    """How many distinct tensors a call's inputs hold (symbolic mode's masks index them)."""
-    return len(dict.fromkeys(t for t in call.tensor_specs() if isinstance(t, TensorSpec)))

@@ -123,7 +123,8 @@ def specializations(env, symbols):
         target = env.replacements.get(sym)
         vr = env.var_to_range.get(sym)
         if (target is not None and target.is_number) or (vr is not None and vr.is_singleton()):
-            found[what] = next((str(g.expr) for g in env.guards if sym in g.expr.free_symbols), f"{sym} fixed")
+            named = [g.expr for g in env.guards if sym in g.expr.free_symbols]
+            found[what] = str(min(named, key=lambda e: len(e.free_symbols))) if named else f"{sym} fixed"
     return found
 
 

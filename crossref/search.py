@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from .catalog import OpEntry
 from .check import Checker, DeviceCheck
 from .classify import SEVERITIES, Finding, refused_dtypes
+from .modes import for_variant
 from .opcall import OpCall
 from .shrink import Shrunk, cost, shrink
 
@@ -98,9 +99,10 @@ class ItemSearch:
         # The cache crosscheck runs on drawn calls; a variant gets the forward check (its
         # cache findings were 6% of all in a ci sweep, its cache runs a quarter of the time).
         # The compiler modes (crossref/modes.py) check drawn calls; variants vary the
-        # inputs of a static check.
+        # inputs of a static check (a layout variant's backward too).
+        modes = for_variant(call, self.checker.modes) if call.variant else None
         checks = tuple(self.checker.run(call, self.entry.tags, item=self.item, phase="generate",
-                                        cache=not call.variant, modes=("static",) if call.variant else None))
+                                        cache=not call.variant, modes=modes))
         self.checks += 1
         if call.variant:
             self.variants += 1

@@ -106,3 +106,45 @@ def test_dispatcher_op_names():
 ])
 def test_has_kernel(name, key, expected):
     assert _torch.has_kernel(name, key) is expected
+
+
+# ----------------------------------------------------------------- symbolic shapes and dispatch
+
+
+def test_symbolic_mode_fakes_hints_and_ranges():
+    mode, env = _torch.new_symbolic_mode()
+    assert mode.shape_env is env and not mode.cache_enabled
+    fake = _torch.symbolic_fake(mode, torch.empty(3, 1, 4), "input0", (True, True, False))
+    s0, one, four = fake.shape
+    assert _torch.is_symbolic(s0) and _torch.input_symbol(s0) is not None
+    assert one == 1 and four == 4 and not _torch.is_symbolic(four)  # size 1 specialized, dim 2 static
+    assert _torch.hint(s0) == 3 and _torch.hint(7) == 7
+    n = _torch.symbolic_int(env, 5, "length")
+    assert _torch.is_symbolic(n) and _torch.hint(n) == 5
+    low, high = _torch.value_range(s0)
+    assert low >= 2 and high > 3  # a backed size: at least 2, unbounded above
+    with mode, _torch.python_dispatcher():
+        out = torch.ops.aten.nonzero.default(mode.from_tensor(torch.ones(2)))
+    assert _torch.hint(out.shape[0]) is None and _torch.value_range(out.shape[0])[0] == 0  # unbacked
+
+
+def test_specializations_tell_fixed_symbols_from_related_ones():
+    mode, env = _torch.new_symbolic_mode()
+    a = _torch.symbolic_fake(mode, torch.empty(3), "input0", (True,))
+    b = _torch.symbolic_fake(mode, torch.empty(3), "input1", (True,))
+    sa, sb = _torch.input_symbol(a.shape[0]), _torch.input_symbol(b.shape[0])
+    symbols = {sa: "a", sb: "b"}
+    with mode:
+        torch.ops.aten.add.Tensor(a, b)  # relates a's size to b's: no specialization
+    assert _torch.specializations(env, symbols) == []
+    with mode:
+        torch.ops.aten.expand.default(a, [3])  # a constant size fixes a's (and b's, equal to it)
+    fixed = dict(_torch.specializations(env, symbols))
+    assert sa in fixed and "3" in fixed[sa]
+
+
+def test_op_log_records_aten_ops_with_their_outputs():
+    log = _torch.OpLog(lambda out: tuple(out.shape))
+    with log:
+        torch.ones(2, 3).sum(0)
+    assert ("aten.sum.dim_IntList", (3,)) in log.calls and all(name.startswith("aten.") for name, _ in log.calls)
