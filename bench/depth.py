@@ -9,6 +9,10 @@ control run does not show. "-" means not found within the budget.
 
     python bench/depth.py                      # conditional plants, 25 examples (ci)
     python bench/depth.py --examples 200 --plants all
+    python bench/depth.py --plants modes --seeds 5   # the mode-only plants, all four modes
+
+A mode plant (symbolic, backward, autocast only) counts when its tested op shows a
+finding of the planted category in the planted mode.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import plants  # noqa: E402
+from crossref.modes import MODES  # noqa: E402
 from support import explore  # noqa: E402  (tests/support.py: the suite's drawing, forward check)
 
 
@@ -34,6 +39,8 @@ def main() -> int:
     a = p.parse_args()
     if a.plants == "conditional":
         names = list(plants.CONDITIONAL)
+    elif a.plants == "modes":
+        names = list(plants.MODE_PLANTS)
     elif a.plants == "all":
         names = list(plants.ALL_PLANTS)
     else:
@@ -44,16 +51,20 @@ def main() -> int:
     hits = total = 0
     for name in names:
         plant = plants.ALL_PLANTS[name]
+        mode = getattr(plant, "mode", "static")
+        op = getattr(plant, "tested", "") or plant.op
+        opts = dict(options, modes=MODES) if mode != "static" else options
+        want = f"{mode}:{plant.category}" if mode != "static" else plant.category
         ats = []
         for seed in range(a.seeds):
-            control = set().union(*explore(plant.op, a.examples, seed, **options))
+            control = set().union(*explore(op, a.examples, seed, **opts))
             with plants.planted(name):
-                seen = explore(plant.op, a.examples, seed, **options)
+                seen = explore(op, a.examples, seed, **opts)
             ats.append(next((i + 1 for i, s in enumerate(seen)
-                             if any(c == plant.category and (c, sig) not in control for c, sig in s)), None))
+                             if any(c == want and (c, sig) not in control for c, sig in s)), None))
         hits += sum(x is not None for x in ats)
         total += len(ats)
-        print(f"{name:32} {plant.op:28} {plant.category:15} {' '.join(str(x) if x else '-' for x in ats):>20}",
+        print(f"{name:32} {op:28} {plant.category:15} {' '.join(str(x) if x else '-' for x in ats):>20}",
               flush=True)
     print(f"found {hits}/{total} (plant x seed) within {a.examples} examples ({time.perf_counter() - start:.0f} s)")
     return 0

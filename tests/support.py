@@ -108,19 +108,25 @@ BASE_ARGS = ("--rootdir", str(REPO), "-c", str(REPO / "pyproject.toml"), "-p", "
              "--hypothesis-seed=0")
 
 
-def explore(op: str, examples: int, seed: int = 0, **options) -> list[set[tuple[str, str]]]:
-    """An item's exploration as the suite draws it (calls and variants, forward check):
-    per drawn example, the (category, signature) pairs of the failing findings its
-    checks showed. ``options`` go to ``drive``."""
+def explore(op: str, examples: int, seed: int = 0, modes: tuple[str, ...] = ("static",),
+            **options) -> list[set[tuple[str, str]]]:
+    """An item's exploration as the suite draws it (calls and variants, forward check,
+    in ``modes``): per drawn example, the (category, signature) pairs of the failing
+    findings its checks showed; with modes other than static alone, (mode:category,
+    signature). ``options`` go to ``drive``."""
+    from crossref.modes import for_variant
+
     entry = catalog.entry(op)
-    checker = Checker(checks=("forward",))
+    checker = Checker(checks=("forward",), modes=modes)
     per_example: list[set[tuple[str, str]]] = []
+    label = (lambda f: f.category) if modes == ("static",) else (lambda f: f"{f.mode}:{f.category}")
 
     def check(call):
         if not call.variant:
             per_example.append(set())
-        checks = checker.run(call, entry.tags)
-        per_example[-1].update((f.category, f.signature) for ch in checks for f in ch.findings if f.fails)
+        checks = checker.run(call, entry.tags, modes=for_variant(call, modes) if call.variant else None)
+        per_example[-1].update((label(f), f.signature) for ch in checks if ch.selected for f in ch.findings
+                               if f.fails)
         return verdict(call, checks)
 
     drive(entry, check, examples=examples, seed=seed, **options)
