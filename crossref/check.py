@@ -1,5 +1,6 @@
-"""One check: an OpCall run for real and fake on each device, compared, classified and
-recorded. This is the single entry point suites (and anyone else) call.
+"""One check: an OpCall run for real and fake on each device, in each selected compiler
+mode (crossref/modes.py), compared, classified and recorded. This is the single entry
+point suites (and anyone else) call.
 """
 
 from __future__ import annotations

@@ -5,6 +5,11 @@ never see each other's writes. The fake side is driven exactly as torch.compile
 drives it: fakes come from ``mode.from_tensor`` (one converter, so inputs that share
 storage share a fake storage) and the op is called inside ``with mode:``. Nothing
 here raises on behalf of the op: exceptions become ``ErrorInfo`` data.
+
+``how`` picks the compiler mode (crossref/modes.py): ``static``; ``symbolic`` (fakes
+with dynamic dims in a mode with a ShapeEnv, under the Python dispatcher, read back
+through the symbols' hints); ``backward`` (``torch.autograd.grad`` after the call, the
+gradients described and every op inside the backward logged); ``autocast``.
 """
 
 from __future__ import annotations
