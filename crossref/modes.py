@@ -24,7 +24,8 @@ torch.compile with static shapes runs an op under a plain FakeTensorMode: that i
 Every drawn call is checked in each selected mode; its variants in static mode, and
 the layout variants in backward mode too (``for_variant``).
 
-A call a mode cannot run is ``not_applicable`` (``applies``), not a pass. Symbolic and
+The modes other than static run fake mode without its dispatch cache (the static check
+crosschecks the cache). A call a mode cannot run is ``not_applicable`` (``applies``), not a pass. Symbolic and
 autocast findings the static check of the same call already shows are left out
 (``novel``): a mode's findings are what that mode adds.
 """

@@ -308,8 +308,10 @@ def materialize(call: OpCall, device: str | torch.device, memo: dict | None = No
     Fresh tensors every time, unless ``memo`` is given: then storages and tensors built
     once are reused from it (the stateful cache test keeps one pool of real tensors
     across many calls; in-place calls mutate its members). ``values=False`` leaves the
-    storages uninitialized: for tensors that only become fakes (fake mode reads
-    metadata, never data), making the values is wasted work.
+    floating storages uninitialized: for tensors that only become fakes, making their
+    values is wasted work. Integer and bool storages are always filled: fake mode can
+    read a small integer tensor's value (tensor_split's section count under a
+    ShapeEnv), and garbage there answers for a different call.
     """
     if memo is None:
         bases: dict[tuple[int, StorageSpec], torch.Tensor] = {}
@@ -319,7 +321,8 @@ def materialize(call: OpCall, device: str | torch.device, memo: dict | None = No
         built = memo.setdefault("built", {})
     for i, spec in enumerate(call.storages):
         if (i, spec) not in bases:  # a storage grown by a later draw is a new buffer
-            bases[(i, spec)] = (storage_values(spec) if values else torch.empty(spec.numel, dtype=spec.dtype)).to(device)
+            filled = values or not differentiable(spec.dtype)
+            bases[(i, spec)] = (storage_values(spec) if filled else torch.empty(spec.numel, dtype=spec.dtype)).to(device)
     inputs: list[torch.Tensor] = []
 
     def build(value: Any) -> Any:

@@ -166,10 +166,13 @@ def run(fake, mode=None, made=None, op=None):
 
                 env = ShapeEnv()
                 mode = FakeTensorMode(shape_env=env)
+                mode.cache_enabled = False
                 args, kwargs, inputs, symbols = symbolic(mode, env, args, kwargs, inputs, op)
                 context = enable_python_dispatcher()
             else:
-                mode = FakeTensorMode() if mode is None else mode
+                if mode is None:
+                    mode = FakeTensorMode()
+                    mode.cache_enabled = MODE == "static"  # the modes run without the dispatch cache
                 memo = {id(t): mode.from_tensor(t) for t in inputs}
                 args, kwargs, inputs = swap(args, memo), {k: swap(v, memo) for k, v in kwargs.items()}, [
                     memo[id(t)] for t in inputs]
@@ -195,18 +198,22 @@ def run(fake, mode=None, made=None, op=None):
                     grads = torch.autograd.grad(outs, wrt, gouts, allow_unused=True)
         except Exception as exc:
             return {"error": f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"}
-        return {"structure": structure(tuple(grads)), "grad": [meta(g, wrt) for g in grads], "inner": log.calls}
-    outs = flatten(out)
-    metas = [meta(v, inputs) for v in outs]
-    keys = [StorageWeakRef(v.untyped_storage()) if isinstance(v, torch.Tensor) and v.layout == torch.strided
-            else None for v in outs]
-    for i, key in enumerate(keys):  # which outputs share one storage: the first output holding it
-        if key is not None:
-            metas[i]["storage_group"] = next(j for j, k in enumerate(keys) if k == key)
-    side = {"structure": structure(out), "out": metas, "input": [meta(t, inputs) for t in inputs]}
+        return {"structure": structure(tuple(grads)), "grad": described(list(grads), wrt), "inner": log.calls}
+    side = {"structure": structure(out), "out": described(flatten(out), inputs), "input": [meta(t, inputs) for t in inputs]}
     if env is not None:
         side["specialized"] = specializations(env, symbols)
     return side
+
+
+def described(outs, inputs):
+    """Each output's metadata, and which outputs share one storage (the first holding it)."""
+    metas = [meta(v, inputs) for v in outs]
+    keys = [StorageWeakRef(v.untyped_storage()) if isinstance(v, torch.Tensor) and v.layout == torch.strided
+            else None for v in outs]
+    for i, key in enumerate(keys):
+        if key is not None:
+            metas[i]["storage_group"] = next(j for j, k in enumerate(keys) if k == key)
+    return metas
 
 
 def first_inner(real, fake):
