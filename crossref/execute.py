@@ -330,17 +330,25 @@ def _symbolic_ints(op, env, args: tuple, kwargs: dict, symbols: dict) -> tuple[t
     return tuple(args), kwargs
 
 
-def grad_output(meta: torch.Tensor, layout: str, seed: int) -> torch.Tensor:
-    """A gradient for one output (real values, on its device), laid out as ``layout``
-    (opcall.GRAD_LAYOUTS); fakes of it are made by the fake mode."""
+def grad_output(shape: tuple[int, ...], dtype: torch.dtype, device, layout: str, seed: int, *,
+                values: bool = True) -> torch.Tensor:
+    """A gradient for one output of ``shape`` and ``dtype`` on ``device``, laid out as
+    ``layout`` (opcall.GRAD_LAYOUTS). ``values=False``: uninitialized, for the fake
+    side (fake mode reads metadata only)."""
     g = torch.Generator().manual_seed(seed)
-    shape, dtype = tuple(meta.shape), meta.dtype
+
+    def make(size):
+        if not values:
+            return torch.empty(size, dtype=dtype, device=device)
+        return torch.randn(size, generator=g, dtype=dtype).to(device)
+
+    shape = tuple(shape)
     if layout == "expanded" and len(shape) >= 1 and shape[0] > 1:
-        return torch.randn((1, *shape[1:]), generator=g, dtype=dtype).to(meta.device).expand(shape)
-    values = torch.randn(shape, generator=g, dtype=dtype).to(meta.device)
+        return make((1, *shape[1:])).expand(shape)
+    out = make(shape)
     if layout == "transposed" and len(shape) >= 2:
-        return values.transpose(-1, -2).contiguous().transpose(-1, -2)
-    return values
+        return out.transpose(-1, -2).contiguous().transpose(-1, -2)
+    return out
 
 
 def _backward(side: str, device: str, call: OpCall, result: Any, inputs: list[torch.Tensor],
@@ -357,13 +365,11 @@ def _backward(side: str, device: str, call: OpCall, result: Any, inputs: list[to
         return Outcome(side, device, "", (), (), ErrorInfo("NotApplicable", why, "not_applicable", False),
                        time.perf_counter() - start)
     try:
-        reals = [grad_output(t, call.grad_layout, k) for k, t in enumerate(outs)] if mode is None else None
-        if mode is not None:  # the fake side: fakes of gradients built like the real ones, without values
-            reals = [grad_output(torch.empty(t.shape, dtype=t.dtype, device="meta"), call.grad_layout, k)
-                     for k, t in enumerate(outs)]
-            gouts = [mode.from_tensor(_on(g, device)) for g in reals]
-        else:
-            gouts = reals
+        # The fake side gets fakes of gradients laid out like the real ones, without values.
+        gouts = [grad_output(t.shape, t.dtype, device, call.grad_layout, k, values=mode is None)
+                 for k, t in enumerate(outs)]
+        if mode is not None:
+            gouts = [mode.from_tensor(g) for g in gouts]
         log = _torch.OpLog(_describe_inner)
         with (mode if mode is not None else contextlib.nullcontext()), log:
             grads = torch.autograd.grad(outs, wrt, gouts, allow_unused=True)
@@ -375,11 +381,6 @@ def _backward(side: str, device: str, call: OpCall, result: Any, inputs: list[to
     inner = tuple(InnerOp(op, structure, outputs) for op, (structure, outputs) in log.calls)
     return Outcome(side, device, _structure(tuple(grads)), metas, (), None, time.perf_counter() - start,
                    inner=inner)
-
-
-def _on(meta: torch.Tensor, device: str) -> torch.Tensor:
-    """A real tensor of ``meta``'s size and strides on ``device``, values left unset."""
-    return torch.empty_strided(meta.shape, meta.stride(), dtype=meta.dtype, device=device)
 
 
 def _describe_inner(out: Any) -> tuple[str, tuple]:
