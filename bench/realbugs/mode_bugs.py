@@ -45,6 +45,9 @@ from torch.multiprocessing.reductions import StorageWeakRef
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten, tree_map
 
+# The helpers both surveys share: one comparison vocabulary, one input recipe (torch only).
+from known_bugs import Diff, _g, _short, _storage_key, _structure, resolve  # noqa: E402,F401
+
 logging.getLogger("torch._subclasses.fake_tensor").setLevel(logging.CRITICAL)
 
 aten = torch.ops.aten
@@ -73,14 +76,6 @@ class Sym:
 
 def _plain(x):
     return x.value if isinstance(x, Sym) else x
-
-
-@dataclass(frozen=True)
-class Diff:
-    category: str
-    field: str
-    real: str
-    fake: str
 
 
 @dataclass(frozen=True)
@@ -123,15 +118,6 @@ def _hint(x) -> int | None:
     return x
 
 
-def _storage_key(t: torch.Tensor):
-    try:
-        if t.layout != torch.strided:
-            return None
-        return StorageWeakRef(t.untyped_storage())
-    except Exception:  # noqa: BLE001
-        return None
-
-
 def _meta(t: torch.Tensor, inputs: list) -> _Meta:
     strided = t.layout == torch.strided
     key = _storage_key(t)
@@ -152,12 +138,6 @@ def _meta(t: torch.Tensor, inputs: list) -> _Meta:
         is_input=is_input,
         numel=numel,
     )
-
-
-def _structure(out) -> str:
-    leaves, spec = tree_flatten(out)
-    kinds = ["T" if isinstance(x, torch.Tensor) else type(x).__name__ for x in leaves]
-    return f"{spec}|{kinds}"
 
 
 def _leaf_repr(x) -> str:
@@ -337,11 +317,6 @@ def _compare_tensor(prefix: str, r: _Meta, f: _Meta, kind: str | None) -> list[D
     return found
 
 
-def _short(e: BaseException) -> str:
-    text = str(e).strip().splitlines()[0] if str(e).strip() else ""
-    return f"{type(e).__name__}: {text[:160]}"
-
-
 def _compare(real: _Outcome, fake: _Outcome) -> list[Diff]:
     if real.error is not None and fake.error is not None:
         return []
@@ -459,12 +434,6 @@ class ModeBug:
                     inner=self.field.startswith("inner"))
 
 
-def resolve(name: str) -> torch._ops.OpOverload:
-    """``"aten.div.Tensor_mode"`` -> ``torch.ops.aten.div.Tensor_mode``."""
-    ns, packet, overload = name.split(".")
-    return getattr(getattr(getattr(torch.ops, ns), packet), overload)
-
-
 BUGS: list[ModeBug] = []
 
 
@@ -483,10 +452,7 @@ def _bug(op: str, mode: str, category: str, field: str, condition: str, source: 
 
 
 # --- input builders (fresh tensors on every call) --------------------------------------------
-
-def _g() -> torch.Generator:
-    return torch.Generator().manual_seed(0)
-
+# (``_r``/``_u`` take an empty shape for a 0-d tensor, which known_bugs' do not.)
 
 def _r(*shape, dtype=torch.float32) -> torch.Tensor:
     return torch.randn(shape, generator=_g(), dtype=torch.float64).to(dtype)
