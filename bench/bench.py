@@ -29,7 +29,7 @@ from crossref.isolate import Isolated, IsolationOptions  # noqa: E402
 from crossref.opcall import materialize  # noqa: E402
 from crossref.record import Recorder  # noqa: E402
 from crossref.search import ItemSearch  # noqa: E402
-from strategies.drive import drive  # noqa: E402
+from crossref.strategies.drive import drive  # noqa: E402
 
 DEFAULT_OPS = (
     "aten.add.Tensor", "aten.mul.Tensor", "aten.div.Tensor_mode", "aten.where.self", "aten.abs.default",

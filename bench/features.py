@@ -30,9 +30,9 @@ from crossref.check import Checker  # noqa: E402
 from crossref.isolate import Isolated, IsolationOptions  # noqa: E402
 from crossref.opcall import OpCall  # noqa: E402
 from crossref.search import verdict  # noqa: E402
-from strategies.calls import unsupported_reason  # noqa: E402
-from strategies.drive import drive  # noqa: E402
-from strategies.variants import category, slots  # noqa: E402
+from crossref.strategies.calls import unsupported_reason  # noqa: E402
+from crossref.strategies.drive import drive  # noqa: E402
+from crossref.strategies.variants import category, slots  # noqa: E402
 
 LAYOUT_FEATURES = ("permuted", "channels_last", "channels_last_3d", "sliced", "expanded", "offset", "overlapping",
                    "conj", "neg", "aliased")

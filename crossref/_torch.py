@@ -127,13 +127,40 @@ def neg_view(t: torch.Tensor) -> torch.Tensor:
     return torch._neg_view(t)
 
 
-def all_aten_schemas() -> list[torch._C.FunctionSchema]:
-    """Every registered aten schema. torch.ops.aten is lazy and has no listing of its own."""
-    return [s for s in torch._C._jit_get_all_schemas() if s.name.startswith("aten::")]
+def all_schemas(namespaces=lambda namespace: True) -> list[torch._C.FunctionSchema]:
+    """Every registered schema whose namespace passes the filter (custom ops registered
+    with torch.library are listed too). torch.ops is lazy and has no listing of its own."""
+    return [s for s in torch._C._jit_get_all_schemas() if namespaces(s.name.split("::", 1)[0])]
+
+
+def custom_op_overload(obj) -> torch._ops.OpOverload | None:
+    """The OpOverload of a torch.library.custom_op function (a CustomOpDef), else None.
+    CustomOpDef keeps it in a private attribute."""
+    try:
+        from torch._library.custom_ops import CustomOpDef
+    except ImportError:
+        return None
+    return obj._opoverload if isinstance(obj, CustomOpDef) else None
+
+
+def defining_module(qualname: str) -> str | None:
+    """The module whose function torch.library.custom_op made the op ``ns::name`` of
+    (for an op defined with a Library: that of a custom_op of the same namespace), or
+    None. torch keeps custom ops in a private registry (torch._library.custom_ops.OPDEFS)."""
+    try:
+        from torch._library.custom_ops import OPDEFS
+    except ImportError:
+        return None
+    opdef = OPDEFS.get(qualname)
+    if opdef is None:  # an op defined with a Library: a custom_op of its namespace says where it lives
+        namespace = qualname.split("::", 1)[0] + "::"
+        opdef = next((d for name, d in OPDEFS.items() if name.startswith(namespace)), None)
+    fn = getattr(opdef, "_init_fn", None)
+    return getattr(fn, "__module__", None)
 
 
 def dispatcher_op_names() -> frozenset[str]:
-    """Names (aten::name.overload) the dispatcher knows; the JIT registry also lists
+    """Names (ns::name.overload) the dispatcher knows; the JIT registry also lists
     TorchScript-only builtins such as aten::sin.int that no tensor call reaches."""
     return frozenset(torch._C._dispatch_get_all_op_names())
 

@@ -1,15 +1,24 @@
-"""The op catalog: every ATen overload, with its kind, family and why it may be untested.
+"""The op catalog: every ATen overload, and the overloads of any other namespace (custom
+ops registered with torch.library), with kind, family and why one may be untested.
 
 An ``OpEntry`` is built from the registered schema alone (no op is called here).
 Entries that crossref cannot drive carry a ``skip`` reason; they are listed in the
-run summary rather than silently dropped.
+run summary rather than silently dropped. The default selection is every aten
+overload; a pattern of another namespace (``mylib.*``) selects custom ops, which must
+be registered first: ``import_modules`` imports the modules that register them
+(``--crossref-import``) and remembers them, so a repro script can import them too.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import functools
+import importlib
+import importlib.util
+import sys
+import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 
@@ -163,9 +172,9 @@ for _fam, _names in {
 
 @dataclass(frozen=True, slots=True)
 class OpEntry:
-    """One ATen overload as crossref sees it."""
+    """One overload as crossref sees it: an ATen one, or a custom op of any namespace."""
 
-    name: str  # str(OpOverload), e.g. "aten.add.Tensor"
+    name: str  # str(OpOverload), e.g. "aten.add.Tensor", "mylib.scale.default"
     packet: str  # "add"
     overload: str  # "Tensor" (or "default")
     schema: torch._C.FunctionSchema = field(compare=False)  # unhashable; the name identifies it
@@ -174,6 +183,7 @@ class OpEntry:
     tags: frozenset[str]
     kernels: frozenset[str]  # dispatch keys with a kernel, of those crossref cares about
     skip: str | None  # why crossref does not drive it, or None
+    namespace: str = "aten"
 
     def __repr__(self) -> str:
         return f"OpEntry({self.name})"
@@ -183,7 +193,7 @@ class OpEntry:
 
     @property
     def op(self) -> torch._ops.OpOverload:
-        return getattr(getattr(torch.ops.aten, self.packet), self.overload)
+        return getattr(getattr(getattr(torch.ops, self.namespace), self.packet), self.overload)
 
     @property
     def base_name(self) -> str:
@@ -257,13 +267,31 @@ def _skip_reason(schema: torch._C.FunctionSchema, packet: str, kernels: frozense
 
 @functools.cache
 def load_catalog() -> tuple[OpEntry, ...]:
-    """All aten overloads, sorted by name. Cached: the registry does not change in a run."""
+    """All aten overloads, sorted by name. Cached: the aten registry does not change in a run."""
+    return _entries(_torch.all_schemas(lambda namespace: namespace == "aten"))
+
+
+def custom_catalog() -> tuple[OpEntry, ...]:
+    """The overloads of every namespace but aten (custom ops, torchvision's, prims...),
+    sorted by name: read again when the registry has grown (a module was imported that
+    registers ops), else the last answer."""
+    count = len(_torch.dispatcher_op_names())
+    if _CUSTOM.get("count") != count:
+        _CUSTOM["count"] = count
+        _CUSTOM["entries"] = _entries(_torch.all_schemas(lambda namespace: namespace != "aten"))
+    return _CUSTOM["entries"]
+
+
+_CUSTOM: dict = {}
+
+
+def _entries(schemas) -> tuple[OpEntry, ...]:
     entries: dict[str, OpEntry] = {}
     dispatcher = _torch.dispatcher_op_names()
-    for schema in _torch.all_aten_schemas():
-        packet = schema.name.split("::", 1)[1]
+    for schema in schemas:
+        namespace, packet = schema.name.split("::", 1)
         overload = schema.overload_name or "default"
-        name = f"aten.{packet}.{overload}"
+        name = f"{namespace}.{packet}.{overload}"
         if name in entries:
             continue
         qualified = schema.name + (f".{schema.overload_name}" if schema.overload_name else "")
@@ -272,31 +300,53 @@ def load_catalog() -> tuple[OpEntry, ...]:
         else:
             kernels = frozenset(k for k in _KEYS if _torch.has_kernel(qualified, k))
         try:
-            op = getattr(getattr(torch.ops.aten, packet), overload)
+            op = getattr(getattr(getattr(torch.ops, namespace), packet), overload)
             tags = frozenset(str(t).rsplit(".", 1)[-1] for t in op.tags)
         except (AttributeError, RuntimeError):
             continue  # registered schema without a Python binding: nothing to call
         kind = _kind(schema)
         base = packet.rstrip("_") if not packet.startswith("__") else packet
+        aten = namespace == "aten"
+        if qualified not in dispatcher:
+            skip = "TorchScript builtin, not a dispatcher operator"
+        else:
+            skip = _skip_reason(schema, packet, kernels) if aten else _custom_skip_reason(schema, kernels)
         entries[name] = OpEntry(
             name=name,
             packet=packet,
             overload=overload,
             schema=schema,
             kind=kind,
-            family=_family(base, kind, tags, schema),
+            # The name-based families (and their refiners) describe aten ops only.
+            family=_family(base, kind, tags, schema) if aten else "custom",
             tags=tags,
             kernels=kernels,
-            skip=_skip_reason(schema, packet, kernels)
-            if qualified in dispatcher
-            else "TorchScript builtin, not a dispatcher operator",
+            skip=skip,
+            namespace=namespace,
         )
     return tuple(entries[k] for k in sorted(entries))
 
 
+def _custom_skip_reason(schema: torch._C.FunctionSchema, kernels: frozenset[str]) -> str | None:
+    for a in schema.arguments:
+        reason = _UNDRIVABLE_TYPES.get(_type_str(a.type))
+        if reason is not None:
+            return reason
+        if _type_str(a.type).startswith("__torch__"):
+            return "needs a TorchScript class object"
+    if not kernels - {"Meta"}:
+        return "no kernel for CPU, CUDA or a composite key"
+    return None
+
+
 def select(patterns: list[str] | None, catalog: tuple[OpEntry, ...] | None = None) -> list[OpEntry]:
-    """Entries whose name matches any glob; a pattern that matches nothing is a UsageError."""
-    catalog = load_catalog() if catalog is None else catalog
+    """Entries whose name matches any glob; a pattern that matches nothing is a UsageError.
+    No pattern selects every aten overload; a pattern is matched against the overloads
+    of every namespace (``mylib.*``: the custom ops a module registered)."""
+    if catalog is None:
+        catalog = load_catalog()
+        if patterns and not all(p.startswith("aten.") for p in patterns):
+            catalog = catalog + custom_catalog()
     if not patterns:
         return list(catalog)
     chosen: dict[str, OpEntry] = {}
@@ -305,7 +355,17 @@ def select(patterns: list[str] | None, catalog: tuple[OpEntry, ...] | None = Non
         if not hits:
             close = _close_names(pattern, catalog)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise UsageError(f"--crossref-ops pattern {pattern!r} matches no ATen overload{hint}")
+            if pattern.startswith("aten."):
+                raise UsageError(f"--crossref-ops pattern {pattern!r} matches no ATen overload{hint}")
+            namespace = pattern.split(".", 1)[0]
+            if not any(fnmatch.fnmatchcase(e.namespace, namespace) for e in catalog):
+                aten = f"aten.{pattern}"
+                guess = f" (did you mean {aten}?)" if any(fnmatch.fnmatchcase(e.name, aten) for e in load_catalog()) \
+                    else ""
+                raise UsageError(f"--crossref-ops pattern {pattern!r}: no overloads in namespace {namespace!r} are "
+                                 f"registered{guess}; is the module that registers them imported "
+                                 "(--crossref-import=MODULE)?")
+            raise UsageError(f"--crossref-ops pattern {pattern!r} matches no registered overload{hint}")
         for e in hits:
             chosen[e.name] = e
     return [chosen[k] for k in sorted(chosen)]
@@ -346,7 +406,73 @@ def functional_sibling(out_entry: OpEntry) -> OpEntry | None:
 
 
 def entry(name: str) -> OpEntry:
-    for e in load_catalog():
+    """The entry of one overload, by ``str(OpOverload)`` (any namespace)."""
+    for e in load_catalog() if name.startswith("aten.") else custom_catalog():
         if e.name == name:
             return e
-    raise UsageError(f"unknown ATen overload {name!r}")
+    if name.startswith("aten."):
+        raise UsageError(f"unknown ATen overload {name!r}")
+    raise UsageError(f"unknown overload {name!r} (is the module that registers it imported?)")
+
+
+#: Modules imported for their custom ops (``import_modules``), by name, in order.
+IMPORTED: list[str] = []
+
+
+def import_modules(spec: str | None, *, base: str | Path | None = None) -> tuple[str, ...]:
+    """Import each module of a comma-separated ``spec``, by dotted name (``mylib.ops``)
+    or by file (``path/to/ops.py``, relative to ``base``; imported under its stem, with
+    its directory put on sys.path). Returns the module names; a module that cannot be
+    imported is a UsageError naming it and the cause, in one line."""
+    names = []
+    for item in (p.strip() for p in (spec or "").split(",")):
+        if not item:
+            continue
+        path = Path(base or ".") / item if (item.endswith(".py") or "/" in item) else None
+        try:
+            if path is not None:
+                if not path.is_file():
+                    raise UsageError(f"--crossref-import={item!r}: no such file {str(path)!r}")
+                folder = str(path.resolve().parent)
+                if folder not in sys.path:
+                    sys.path.insert(0, folder)
+                name = path.stem
+                loaded = sys.modules.get(name)
+                if loaded is not None and Path(getattr(loaded, "__file__", "") or "").resolve() != path.resolve():
+                    # another module of that name (pytest's own conftest, say): load this one apart
+                    name = f"{path.stem}_{zlib.crc32(str(path.resolve()).encode()):08x}"
+                if name not in sys.modules:
+                    module_spec = importlib.util.spec_from_file_location(name, path)
+                    module = importlib.util.module_from_spec(module_spec)
+                    sys.modules[name] = module
+                    try:
+                        module_spec.loader.exec_module(module)
+                    except BaseException:
+                        del sys.modules[name]
+                        raise
+            else:
+                name = item
+                importlib.import_module(name)
+        except UsageError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever the module raised, in one line
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise UsageError(f"--crossref-import={item!r}: cannot import it: {type(exc).__name__}"
+                             + (f": {detail}" if detail else "")) from None
+        if name not in IMPORTED:
+            IMPORTED.append(name)
+        names.append(name)
+    return tuple(names)
+
+
+def registering_modules(name: str) -> tuple[str, ...]:
+    """The modules a script must import to have the overload ``name`` registered: none
+    for aten; for a custom op, the module that defined it (torch.library.custom_op),
+    else those imported with ``import_modules``."""
+    namespace, packet = name.split(".")[:2]
+    if namespace == "aten":
+        return ()
+    module = _torch.defining_module(f"{namespace}::{packet}")
+    if module and module != "__main__":
+        return (module,)
+    return tuple(IMPORTED)

@@ -297,8 +297,14 @@ def run_fake(call: OpCall, device: str, mode: _torch.FakeTensorMode | None = Non
 @functools.lru_cache(maxsize=None)
 def symint_arguments(op) -> frozenset[str]:
     """Names of the op's arguments its schema types SymInt, SymInt[] or SymInt? (the
-    parsed schema's types say plain int; its text keeps the SymInt)."""
-    return frozenset(re.findall(r"SymInt(?:\[\d*\])?\??\s+(\w+)", str(op._schema)))
+    parsed schema's types say plain int; its text keeps the SymInt), but for those
+    named as dims: torch.library.custom_op types every ``int`` SymInt, and a dim is a
+    constant of the program, never a size a compiler traces symbolically."""
+    names = re.findall(r"SymInt(?:\[\d*\])?\??\s+(\w+)", str(op._schema))
+    return frozenset(n for n in names if not _DIM_NAME.fullmatch(n))
+
+
+_DIM_NAME = re.compile(r"dims?|axis|axes|\w+_dims?|dims?\d")
 
 
 def _symbolic_ints(op, env, args: tuple, kwargs: dict, symbols: dict) -> tuple[tuple, dict]:

@@ -18,9 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from . import __version__ as HARNESS_VERSION
 from .record import PARTS_DIR
-
-HARNESS_VERSION = "0.1.0"
 
 RESULT_COLUMNS: dict[str, str] = {
     "item": "string",
@@ -159,6 +158,10 @@ def _baseline_summary(baseline: dict, findings: pd.DataFrame, results: pd.DataFr
 
 
 def _git_revision() -> str:
+    """The checkout's revision; "installed" for a package installed from a wheel (its
+    folder may sit inside some other repository, whose revision says nothing)."""
+    if not (Path(__file__).resolve().parent.parent / ".git").exists():
+        return "installed"
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
                              cwd=Path(__file__).resolve().parent)

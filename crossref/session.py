@@ -22,8 +22,6 @@ from .search import ItemResult, ItemSearch
 from .baseline import load as load_baseline
 from .record import Recorder, display_path
 
-HERE = Path(__file__).resolve().parent.parent
-
 
 @dataclass(frozen=True, slots=True)
 class Options:
@@ -60,8 +58,9 @@ def parse_options(ops: str | None, devices: str | None, examples: str | int | No
     """Validate raw option values; every error names the option and the value."""
     patterns = tuple(p.strip() for p in (ops or "").split(",") if p.strip())
     for p in patterns:
-        if not p.startswith("aten."):
-            raise UsageError(f"--crossref-ops pattern {p!r} must name ATen overloads, like 'aten.add.*'")
+        if p.count(".") < 1 or p.startswith("."):
+            raise UsageError(f"--crossref-ops pattern {p!r} must name overloads as namespace.op.overload, "
+                             "like 'aten.add.*' or 'mylib.scale.default'")
     if patterns:
         catalog.select(list(patterns))  # raises for a pattern that matches nothing
     have = available_devices()
@@ -162,15 +161,16 @@ def shard_items(names: list[str], shard: tuple[int, int]) -> set[str]:
     return {name for i, name in enumerate(sorted(names)) if i % n == k - 1}
 
 
-def run_dir_for(report_dir: Path | None) -> Path:
-    """Where this run writes: ``report_dir``, else reports/<UTC timestamp>/.
+def run_dir_for(report_dir: Path | None, root: Path) -> Path:
+    """Where this run writes: ``report_dir``, else reports/<UTC timestamp>/ under
+    ``root`` (the directory pytest runs in).
 
     Nothing is created here: a run that checks no op (``pytest tests``, a collection
     error) leaves no directory behind. ``finish_run_dir`` points reports/latest at it.
     """
     if report_dir is not None:
-        return report_dir.resolve()
-    base = HERE / "reports"
+        return (root / report_dir).resolve()
+    base = root / "reports"
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     run = base / stamp
     i = 1
@@ -180,10 +180,11 @@ def run_dir_for(report_dir: Path | None) -> Path:
     return run
 
 
-def finish_run_dir(run: Path) -> None:
-    """Create the run directory if needed and, under reports/, point ``latest`` at it."""
+def finish_run_dir(run: Path, root: Path) -> None:
+    """Create the run directory if needed and, when it is in ``root``/reports/, point
+    ``latest`` there at it."""
     run.mkdir(parents=True, exist_ok=True)
-    latest = HERE / "reports" / "latest"
+    latest = root / "reports" / "latest"
     if run.parent != latest.parent:
         return
     try:
@@ -205,7 +206,7 @@ class WorkerSession:
     """
 
     def __init__(self, run_dir: Path, worker: str, options: Options, shrink_seconds: float = 20.0,
-                 examples: int = 25, seed: int = 0) -> None:
+                 examples: int = 25, seed: int = 0, settings=None) -> None:
         self.recorder = Recorder(run_dir, worker)
         self.checker = Checker(devices=options.devices, all_strides=options.all_strides, recorder=self.recorder,
                                checks=options.checks, timeout=options.timeout, modes=options.modes)
@@ -217,6 +218,7 @@ class WorkerSession:
                 IsolationOptions(timeout=options.timeout))
         self.shrink_seconds = shrink_seconds
         self.examples = examples
+        self.settings = settings  # the Hypothesis settings of the run's profile (the stateful test runs under them)
         self.seed = seed
         self.baseline = frozenset(load_baseline(options.baseline)) if options.baseline and options.baseline.exists() \
             else frozenset()

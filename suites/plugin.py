@@ -1,24 +1,77 @@
-"""crossref's pytest options, registered through the ``pytest11`` entry point.
+"""crossref's pytest plugin, loaded through the ``pytest11`` entry point of the installed
+package (``crossref.suites.plugin``), so a run works from any directory: this checkout,
+a user's repository, or ``crossref sweep``.
 
-They live here rather than in conftest.py because pytest parses the command line
-(and picks the rootdir) before it loads conftest.py: an option it does not know yet,
-written as ``--crossref-ops aten.mm.*``, would be taken for a path. An installed
-plugin is known from the start. Everything else of the glue is in conftest.py.
+Split by role, the way pytest-xdist splits ``plugin``/``dsession``/``remote``:
+
+- this module: the options, the Hypothesis profiles, ``--crossref-import``, collection
+  (one item per overload, sharding) and the ``crossref_session`` fixture; in
+  ``pytest_configure`` it registers the parts below;
+- ``controller.py``: the process that owns the run (the only process without xdist, the
+  xdist controller with it): the run directory and seed, row counts, lost workers, the
+  merge, the terminal summary and the progress line;
+- ``worker.py``: every process that runs test items: its ``WorkerSession`` (checker
+  and recorder), and the row counts it hands back.
+
+The options are registered here rather than in a conftest.py because pytest parses the
+command line (and picks the rootdir) before it loads conftest files: an option it did
+not know yet, written as ``--crossref-ops aten.mm.*``, would be taken for a path.
 """
 
 from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+
+from crossref import catalog
+from crossref.errors import UsageError
+from crossref.session import Options, parse_options, shard_items
+
+from .controller import Controller
+from .worker import Worker, is_worker
+
+_HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
+           HealthCheck.large_base_example, HealthCheck.function_scoped_fixture]
+# No explain phase: it traces every line of a failing item's re-runs (sys.settrace), which
+# profiling showed to cost more than all the checks of a sweep.
+_PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+_COMMON = dict(deadline=None, suppress_health_check=_HEALTH, phases=_PHASES, print_blob=True)
+# Registered when the plugin loads and selected with Hypothesis's own --hypothesis-profile.
+# None is loaded here: crossref installed in a project must not change the settings of
+# that project's own Hypothesis tests. crossref's items read the selected profile.
+settings.register_profile("dev", max_examples=20, **_COMMON)
+settings.register_profile("ci", max_examples=25, derandomize=True, database=None, **_COMMON)
+settings.register_profile("nightly", max_examples=300, **_COMMON)
+
+#: The profile crossref uses when neither --hypothesis-profile nor CROSSREF_PROFILE names one.
+DEFAULT_PROFILE = "dev"
+
+OPTIONS = pytest.StashKey[Options]()
+PROFILE = pytest.StashKey[str]()
+SETTINGS = pytest.StashKey[settings]()
+IMPORTED = pytest.StashKey[tuple]()
+
+_OPTION_NAMES = ("ops", "devices", "examples", "report_dir", "all_strides", "shrink_seconds", "checks", "timeout",
+                 "baseline", "update_baseline", "strict", "shard", "modes")
 
 
 def pytest_addoption(parser):
     g = parser.getgroup("crossref", "crossref: fake tensors against real kernels")
     g.addoption("--crossref-ops", dest="crossref_ops", metavar="P[,P...]", default=None,
-                help="glob patterns over overload names, e.g. 'aten.add.*,aten.mm.default' (default: all)")
+                help="glob patterns over overload names of any namespace, e.g. 'aten.add.*,aten.mm.default' or "
+                "'mylib.*' (default: every aten overload)")
+    g.addoption("--crossref-import", dest="crossref_import", metavar="MODULE[,MODULE...]", default=None,
+                help="modules to import before collection, by name (mylib.ops) or file (path/to/ops.py): "
+                "the custom ops they register can then be selected with --crossref-ops")
     g.addoption("--crossref-devices", dest="crossref_devices", metavar="D[,D...]", default=None,
                 help="real devices to compare on (default: cpu, plus cuda when available)")
     g.addoption("--crossref-examples", dest="crossref_examples", metavar="N", default=None,
                 help="calls each test item draws, all of them whatever it finds (default: the profile's examples)")
     g.addoption("--crossref-report-dir", dest="crossref_report_dir", metavar="DIR", default=None,
-                help="where the run is written (default: reports/<UTC timestamp>/, reports/latest -> it)")
+                help="where the run is written (default: reports/<UTC timestamp>/ under the directory pytest "
+                "runs in, reports/latest -> it)")
     g.addoption("--crossref-shrink-seconds", dest="crossref_shrink_seconds", metavar="S", default=None,
                 help="per test item, seconds its new findings may take to shrink, shared among them "
                 "(default by profile: dev 20, ci 0.5, nightly 60)")
@@ -47,17 +100,68 @@ def pytest_addoption(parser):
 # Options whose value is a path. pytest picks its rootdir and ini file from the command
 # line *before* it loads plugins, so ``--crossref-baseline FILE`` with an existing FILE
 # reads as a test path there and the run silently uses the wrong configuration.
-_PATH_OPTIONS = ("--crossref-report-dir", "--crossref-baseline")
+_PATH_OPTIONS = ("--crossref-report-dir", "--crossref-baseline", "--crossref-import")
+
+
+def profile_name(config) -> str:
+    """The Hypothesis profile crossref's items run under: --hypothesis-profile, else
+    CROSSREF_PROFILE, else dev."""
+    return config.getoption("hypothesis_profile", None) or os.environ.get("CROSSREF_PROFILE", DEFAULT_PROFILE)
 
 
 def pytest_configure(config):
-    import os
-
-    import pytest
-
     args = [str(a) for a in config.invocation_params.args]
     for option, value in zip(args, args[1:]):
         if option in _PATH_OPTIONS and os.path.exists(value):
             raise pytest.UsageError(
                 f"write {option}={value} (with '='): pytest takes an existing path that follows "
                 "an option as a test path when it chooses its rootdir")
+    try:
+        # Imports first: the --crossref-ops patterns may name the ops they register.
+        config.stash[IMPORTED] = catalog.import_modules(config.getoption("crossref_import"),
+                                                        base=config.invocation_params.dir)
+        opts = parse_options(**{name: config.getoption(f"crossref_{name}") for name in _OPTION_NAMES},
+                             isolate=not config.getoption("crossref_no_isolate"))
+        name = profile_name(config)
+        try:
+            chosen = settings.get_profile(name)
+        except Exception:  # noqa: BLE001 - Hypothesis raises InvalidArgument; its text lists nothing
+            raise UsageError(f"Hypothesis profile {name!r} is not registered (crossref registers dev, ci, "
+                             "nightly)") from None
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if opts.examples is not None:
+        chosen = settings(chosen, max_examples=opts.examples)
+    config.stash[OPTIONS] = opts
+    config.stash[PROFILE] = name
+    config.stash[SETTINGS] = chosen
+    controller = None
+    if not is_worker(config):
+        controller = Controller(config, opts, profile=name, profile_settings=chosen, imports=config.stash[IMPORTED])
+        config.pluginmanager.register(controller, "crossref-controller")
+    config.pluginmanager.register(Worker(config, opts, chosen, name, controller), "crossref-worker")
+
+
+def pytest_generate_tests(metafunc):
+    if "op_entry" in metafunc.fixturenames:
+        opts = metafunc.config.stash[OPTIONS]
+        entries = catalog.select(list(opts.ops) or None)
+        metafunc.parametrize("op_entry", entries, ids=[e.name for e in entries])
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """``--crossref-shard K/N``: every process that collects keeps the same share."""
+    shard = config.stash[OPTIONS].shard
+    if shard is None:
+        return
+    keep = shard_items([item.nodeid for item in items], shard)
+    deselected = [item for item in items if item.nodeid not in keep]
+    items[:] = [item for item in items if item.nodeid in keep]
+    config.hook.pytest_deselected(items=deselected)
+
+
+@pytest.fixture(scope="session")
+def crossref_session(pytestconfig):
+    """This process's ``crossref.session.WorkerSession``: its checker and recorder, made
+    on first use (a run that checks no op writes nothing)."""
+    return pytestconfig.pluginmanager.get_plugin("crossref-worker").session()

@@ -16,9 +16,9 @@ from crossref import catalog
 from crossref.failure import MISMATCH_TYPES
 from crossref.opcall import CallBuilder, OpCall, StorageSpec, TensorSpec
 from crossref.stateful import Pool
-from strategies import twins
-from strategies.calls import op_calls
-from strategies.tensors import tensors
+from crossref.strategies import twins
+from crossref.strategies.calls import op_calls
+from crossref.strategies.tensors import tensors
 
 #: Ops applied to pool members: cacheable ones whose first argument anchors the rest.
 #: In this order: Hypothesis draws the first ones most (its simplest examples pick index
@@ -140,4 +140,4 @@ def test_fake_cache_stateful(crossref_session, request):
         FakeCacheMachine.ops = OPS
     _SESSION["session"] = crossref_session
     crossref_session.stateful_item = request.node.nodeid
-    run_state_machine_as_test(FakeCacheMachine)
+    run_state_machine_as_test(FakeCacheMachine, settings=crossref_session.settings)

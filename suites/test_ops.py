@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from strategies.calls import unsupported_reason
-from strategies.drive import drive
+from crossref.strategies.calls import unsupported_reason
+from crossref.strategies.drive import drive
 
 
 def test_op(op_entry, crossref_session, request):

@@ -14,7 +14,7 @@ from crossref.check import Checker, DeviceCheck
 from crossref.execute import ErrorInfo, Outcome, TensorMeta, Value
 from crossref.opcall import OpCall
 from crossref.search import verdict
-from strategies.drive import drive
+from crossref.strategies.drive import drive
 
 
 # The report contract (README.md, "Report format"): the columns and summary entries a run promises at least.

@@ -36,7 +36,7 @@ from crossref.opcall import CallBuilder, StorageSpec, TensorSpec
 from crossref.record import Recorder
 from crossref.search import verdict
 from plants import CACHE_PLANTS, clean_exit, install, run_script
-from strategies.drive import drive
+from crossref.strategies.drive import drive
 
 FakeCacheMismatch = MISMATCH_TYPES["cache"]
 TESTS = Path(__file__).resolve().parent
@@ -233,7 +233,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 from crossref import stateful
 from crossref.failure import MISMATCH_TYPES
-from suites.test_cache_stateful import FakeCacheMachine
+from crossref.suites.test_cache_stateful import FakeCacheMachine
 import plants
 
 FakeCacheMachine.ops = tuple(e for e in FakeCacheMachine.ops if e.name not in {exclude!r})

@@ -11,7 +11,7 @@ import torch
 from crossref import catalog
 from crossref.execute import run_real
 from crossref.opcall import DEVICE, TensorSpec, materialize
-from strategies.calls import op_calls, unsupported_reason
+from crossref.strategies.calls import op_calls, unsupported_reason
 from support import draw_many
 
 OPS = ["aten.mm.default", "aten.add.Tensor", "aten.add_.Tensor", "aten.add.out", "aten.sum.dim_IntList",

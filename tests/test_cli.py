@@ -299,3 +299,33 @@ def test_diff_shows_modes_and_their_skew(tmp_path, capsys):
     assert code == 1 and "modes differ: A static, B static, symbolic, backward, autocast" in out
     new = out.split("New findings")[1].split("Fixed findings")[0]
     assert "symbolic" in new and spec[0] in new
+
+
+# ----------------------------------------------------------------- crossref sweep
+
+def test_sweep_command_runs_the_installed_suite_here(tmp_path):
+    from crossref import suites
+    from crossref.cli import sweep_command
+
+    command = sweep_command(["-n", "2", "--crossref-ops=aten.mm.default"], where=tmp_path)
+    assert command[:4] == [sys.executable, "-m", "pytest", str(Path(suites.__file__).resolve().parent)]
+    assert f"--rootdir={tmp_path}" in command and command[-3:] == ["-n", "2", "--crossref-ops=aten.mm.default"]
+    assert not any(c.startswith("--crossref-import") for c in command)  # no conftest.py here
+    (tmp_path / "conftest.py").write_text("")
+    command = sweep_command([], where=tmp_path)
+    assert f"--crossref-import={tmp_path / 'conftest.py'}" in command
+
+
+def test_sweep_from_another_directory_with_a_conftest_that_registers_ops(tmp_path):
+    """The conftest route: ops a conftest.py registers are selectable, reports land here,
+    and pytest's own options (-n, -q) pass through."""
+    tests = Path(__file__).resolve().parent
+    (tmp_path / "conftest.py").write_text(f"import sys\nsys.path.insert(0, {str(tests)!r})\nimport custom_ops  # noqa\n")
+    done = subprocess.run([sys.executable, "-m", "crossref", "sweep", "-n", "2", "-q", "--hypothesis-profile=ci",
+                           "--crossref-ops=crossref_test.value_rank*,crossref_test.offset_view_1d.default"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "3 failed" not in done.stdout and "2 failed, 1 passed" in done.stdout, done.stdout[-2000:]
+    found = pd.read_parquet(tmp_path / "reports" / "latest" / "findings.parquet")
+    failing = found[found["category"] != "unsupported"]
+    assert set(failing["op"]) == {"crossref_test.value_rank.default", "crossref_test.offset_view_1d.default"}

@@ -18,8 +18,8 @@ from crossref.failure import CrossrefMismatch
 from crossref.opcall import materialize
 from crossref.record import Recorder
 from plants import CUSTOM_OP, PLANTS, clean_exit, planted, run_script
-from strategies.drive import drive
-from strategies.tensors import tensor_calls
+from crossref.strategies.drive import drive
+from crossref.strategies.tensors import tensor_calls
 from support import draw_many, findings, sweep
 
 EXAMPLES = 60

@@ -102,7 +102,8 @@ def test_a_clean_run_passes(crossref_run):
 
 @pytest.mark.parametrize("args, message", [
     (("--crossref-ops=aten.nosuchop.*",), r"--crossref-ops pattern 'aten.nosuchop.\*' matches no ATen overload"),
-    (("--crossref-ops=mm.default",), r"--crossref-ops pattern 'mm.default' must name ATen overloads"),
+    (("--crossref-ops=mm.default",), r"--crossref-ops pattern 'mm.default': no overloads in namespace 'mm' are "
+                                      r"registered \(did you mean aten.mm.default\?\)"),
     (("--crossref-devices=cuda",), r"--crossref-devices: 'cuda' requested but not available"),
     (("--crossref-devices=tpu",), r"--crossref-devices: unknown device 'tpu'"),
     (("--crossref-examples=0",), r"--crossref-examples=0 must be at least 1"),
@@ -128,3 +129,46 @@ def test_runs_without_xdist_loaded(crossref_run):
     result, report_dir = crossref_run("--crossref-ops=aten.clone.default", "--crossref-examples=2", "-p", "no:xdist",
                                       plant=False)
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
+
+
+def test_the_plugin_leaves_a_projects_own_hypothesis_settings_alone(pytester):
+    """crossref installed in a project registers its profiles but loads none: the
+    project's own Hypothesis tests keep Hypothesis's defaults (100 examples)."""
+    pytester.makepyfile(test_mine="""
+        from hypothesis import settings
+
+        def test_defaults():
+            assert settings.default.max_examples == 100 and settings.default.deadline is not None
+            assert settings.get_profile("ci").max_examples == 25  # registered all the same
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+
+
+def test_reports_default_to_the_directory_pytest_runs_in(pytester, monkeypatch):
+    monkeypatch.setenv("CROSSREF_PROFILE", "ci")
+    result = pytester.runpytest_subprocess(SUITE, *BASE_ARGS, "--crossref-ops=aten.clone.default",
+                                           "--crossref-examples=2")
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    latest = pytester.path / "reports" / "latest"
+    assert latest.is_symlink() and (latest / "summary.json").is_file()
+    assert json.loads((latest / "summary.json").read_text())["ops_checked"] == 1
+
+
+def test_the_parts_are_registered_by_role(pytester):
+    """The controller part exists only in the process that owns the run; every process
+    that runs items has a worker part (xdist workers have no controller)."""
+    pytester.makeconftest("""
+        import os
+
+        def pytest_sessionfinish(session):
+            pm = session.config.pluginmanager
+            role = "worker" if hasattr(session.config, "workerinput") else "main"
+            with open(os.path.join(str(session.config.rootpath), f"parts-{role}-{os.getpid()}"), "w") as f:
+                f.write(f"{pm.get_plugin('crossref-controller') is not None} {pm.get_plugin('crossref-worker') is not None}")
+    """)
+    pytester.makepyfile(test_a="def test_a(): pass", test_b="def test_b(): pass")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    seen = {p.name.split("-")[1]: p.read_text() for p in pytester.path.glob("parts-*")}
+    assert seen["main"] == "True True" and seen["worker"] == "False True", seen

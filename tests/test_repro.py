@@ -14,7 +14,7 @@ import torch
 from crossref import _torch, catalog, repro
 from crossref.check import Checker
 from crossref.opcall import CallBuilder, StorageSpec, TensorSpec, materialize
-from strategies.calls import op_calls
+from crossref.strategies.calls import op_calls
 from support import draw_many
 
 

@@ -14,7 +14,7 @@ from crossref.classify import SEVERITIES
 from crossref.record import Recorder
 from crossref.search import ItemSearch, Verdict
 from plants import planted
-from strategies.drive import drive, item_seed
+from crossref.strategies.drive import drive, item_seed
 
 
 def _search(tmp_path, op, *, known=frozenset(), examples=25, seed=0, shrink_seconds=5.0):
@@ -74,7 +74,7 @@ def test_a_crash_is_not_shrunk(tmp_path):
     """A candidate of a crash's shrink may hang and wait out the time limit: a crash
     keeps the smallest call seen."""
     from crossref.classify import Finding
-    from strategies.calls import op_calls
+    from crossref.strategies.calls import op_calls
     from support import draw_many
 
     search, rec = _search(tmp_path, "aten.abs.default", examples=1)

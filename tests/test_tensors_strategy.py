@@ -15,8 +15,8 @@ from hypothesis.errors import InvalidArgument
 
 from crossref import _torch, catalog
 from crossref.opcall import ALL_DTYPES, CallBuilder, materialize, storage_extent, storage_values
-from strategies.calls import op_calls
-from strategies.tensors import LAYOUTS, dtypes, shapes, tensor_calls, tensors
+from crossref.strategies.calls import op_calls
+from crossref.strategies.tensors import LAYOUTS, dtypes, shapes, tensor_calls, tensors
 from support import draw_many
 
 N = 400

@@ -85,11 +85,24 @@ def test_neg_view():
     assert n.untyped_storage().data_ptr() == t.untyped_storage().data_ptr()
 
 
-def test_all_aten_schemas():
-    schemas = _torch.all_aten_schemas()
+def test_all_schemas():
+    schemas = _torch.all_schemas(lambda namespace: namespace == "aten")
     assert len(schemas) > 1000
     assert all(s.name.startswith("aten::") for s in schemas)
     assert any(s.name == "aten::add" and s.overload_name == "Tensor" for s in schemas)
+
+
+def test_all_schemas_and_defining_module_see_custom_ops():
+    import custom_ops  # noqa: F401 - registers the crossref_test ops
+
+    schemas = _torch.all_schemas(lambda namespace: namespace == "crossref_test")
+    assert any(s.name == "crossref_test::value_rank" for s in schemas)
+    assert _torch.defining_module("crossref_test::value_rank") == "custom_ops"
+    import custom_ops as module
+
+    assert _torch.custom_op_overload(module.value_rank) is torch.ops.crossref_test.value_rank.default
+    assert _torch.custom_op_overload(torch.ops.aten.add) is None
+    assert _torch.defining_module("aten::add") is None
 
 
 def test_dispatcher_op_names():

@@ -14,8 +14,8 @@ from torch._subclasses.fake_tensor import extract_tensor_metadata
 
 from crossref.opcall import CallBuilder, OpCall, TensorSpec, materialize
 from crossref.stateful import Pool
-from strategies import twins
-from strategies.tensors import tensors
+from crossref.strategies import twins
+from crossref.strategies.tensors import tensors
 
 #: kind -> the TensorMetadata fields (of the cache key) the twin changes.
 CHANGES = {

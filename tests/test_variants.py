@@ -10,10 +10,10 @@ import torch
 
 from crossref import catalog
 from crossref.opcall import materialize
-from strategies import variants as V
+from crossref.strategies import variants as V
 from plants import dense
 from support import draw_many
-from strategies.calls import op_calls
+from crossref.strategies.calls import op_calls
 
 OPS = ("aten.add.Tensor", "aten.mul.out", "aten.clone.default", "aten.sum.dim_IntList", "aten.where.self",
        "aten.add_.Tensor", "aten.mm.default", "aten.index_select.default", "aten.cat.default",

@@ -31,6 +31,8 @@ def register(*names: str, family: str | None = None):
 
 
 def refiner_for(entry: OpEntry) -> Refiner | None:
+    if entry.namespace != "aten":  # the refiners know aten ops by name; a custom op gets the generic filler
+        return None
     return BY_NAME.get(entry.base_name) or BY_FAMILY.get(entry.family)
 
 
