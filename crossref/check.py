@@ -253,16 +253,18 @@ class Checker:
                 self.seen[f.signature] = size
                 self.store_example(call, f, shrunk=False, autocast=check.autocast)
 
+    def repro_script(self, call: OpCall, f: Finding, *, autocast: str = "") -> str:
+        """The source of the finding's standalone repro script, for ``call``."""
+        return repro.render(call, signature=f.signature, category=f.category, field=f.field,
+                            device=f.device, all_strides=self.all_strides, known=f.known, timeout=self.timeout,
+                            mode=f.mode, inner_op=f.inner_op, autocast=autocast or _autocast_trait(f))
+
     def store_example(self, call: OpCall, f: Finding, *, shrunk: bool, autocast: str = "") -> str:
         """Write the finding's repro script and an ``example`` row; return the script path."""
         rec = self.recorder
         assert rec is not None
         path = rec.repro_path(f.signature)
-        path.write_text(
-            repro.render(call, signature=f.signature, category=f.category, field=f.field,
-                         device=f.device, all_strides=self.all_strides, known=f.known, timeout=self.timeout,
-                         mode=f.mode, inner_op=f.inner_op, autocast=autocast or _autocast_trait(f))
-        )
+        path.write_text(self.repro_script(call, f, autocast=autocast))
         rec.write("example", {"signature": f.signature, "example": call.describe_mode(f.mode), "size": call.size_key(),
                               "shrunk": shrunk, "repro": f"repros/{f.signature}.py"})
         return str(path)

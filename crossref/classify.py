@@ -51,11 +51,14 @@ _LIMITATION_TAGS = frozenset({"dynamic_output_shape", "data_dependent_output"})
 # RuntimeError for all of these, so the message is the only structured-enough signal;
 # this table is the one place crossref reads error text, and only for traits.
 _REAL_ERROR_KINDS = (
+    # First: its "Unexpected floating" would read as a dtype refusal below.
+    ("autocast_prioritize", re.compile(r"Unexpected floating ScalarType in at::autocast::prioritize")),
     ("dtype_unsupported", re.compile(r"not implemented for '|not supported for (complex|bool|half|bfloat16)|"
                                      r"boolean inputs? (are )?not supported|not supported for complex|"
                                      r"\"\w+\" not implemented for|does not support (automatic differentiation|complex)|"
                                      r"Unsupported dtype|only supports floating|expected (a )?floating|"
-                                     r"must be (a )?floating|should be floating|expected input to have floating|floating point or complex dtype",
+                                     r"must be (a )?floating|should be floating|expected input to have floating|floating point or complex dtype|"
+                                     r"floating( point)? dtype (is )?expected|expects? a floating",
                                      re.I)),
     ("no_backend_kernel", re.compile(r"Could not run '[\w:.]+' with arguments from the", re.I)),
 )

@@ -1,6 +1,7 @@
 """``python -m crossref``: the command line over finished runs.
 
-Subcommands: ``diff``, ``merge``, ``history add|list``, ``dashboard`` and ``repro``.
+Subcommands: ``sweep`` (the sweep suite with pytest, from any directory), ``diff``,
+``merge``, ``history add|list``, ``dashboard`` and ``repro``.
 Each validates its input at the edge; bad input (a missing run, a directory that is
 not a run, an unreadable parquet or summary.json, a bad option) ends with one line on
 stderr naming the value and exit code 2, never a traceback. ``diff`` exits 1 when the
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Tools over crossref run reports (reports/<run>/).")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+
+    sub.add_parser("sweep", help="run the installed sweep suite with pytest here; every other argument goes to "
+                   "pytest (crossref options, -n, -k, --hypothesis-profile...)", add_help=False)
 
     p = sub.add_parser("diff", help="new, fixed and persisting findings of RUN_B against RUN_A (exit 1: new findings)")
     p.add_argument("run_a", metavar="RUN_A", help="the earlier run directory")
@@ -154,13 +159,37 @@ def cmd_repro(args: argparse.Namespace) -> int:
     return subprocess.run([sys.executable, str(script)], check=False).returncode
 
 
+def sweep_command(pytest_args: Sequence[str], where: Path | None = None) -> list[str]:
+    """The pytest command line ``crossref sweep`` runs: the installed suite, with the
+    directory it runs in as pytest's rootdir (reports/ is written there), that
+    directory's own pytest configuration left out (its addopts and testpaths are for
+    its own tests), and its conftest.py, if any, imported before collection (by
+    ``--crossref-import``): the custom ops it registers become selectable."""
+    from . import suites
+
+    where = Path.cwd() if where is None else where
+    command = [sys.executable, "-m", "pytest", str(Path(suites.__file__).resolve().parent),
+               f"--rootdir={where}", "-c", os.devnull, "-W", "ignore::UserWarning", "-W", "ignore::DeprecationWarning",
+               "-W", "ignore::FutureWarning"]
+    if (where / "conftest.py").is_file():
+        command.append(f"--crossref-import={where / 'conftest.py'}")
+    return command + list(pytest_args)
+
+
+def cmd_sweep(pytest_args: Sequence[str]) -> int:
+    return subprocess.run(sweep_command(pytest_args), check=False).returncode
+
+
 COMMANDS = {"diff": cmd_diff, "merge": cmd_merge, "history": cmd_history, "dashboard": cmd_dashboard,
             "repro": cmd_repro}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; returns the exit code (2: bad input, told in one line)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv[:1] == ["sweep"]:  # everything after it is pytest's, unparsed
+            return cmd_sweep(argv[1:])
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except UsageError as exc:

@@ -50,6 +50,20 @@ KNOWN: tuple[Known, ...] = (
 )
 
 
+KNOWN += (
+    Known(
+        ops="*",
+        category="missing_error",
+        mode="autocast",
+        trait="real:autocast_prioritize",
+        reason="CPU autocast (bfloat16) refuses a float16 tensor among an op's Tensor[] inputs "
+        "('Unexpected floating ScalarType in at::autocast::prioritize') before any kernel runs; "
+        "fake mode does not reach that check: a torch autocast limitation, not the op's fake kernel",
+        link="https://github.com/pytorch/pytorch/blob/main/aten/src/ATen/autocast_mode.h",
+    ),
+)
+
+
 # Specializations that are not bugs: the number is part of what the op means, or of
 # what the caller passed. Symbolic mode only; each names why the size must be fixed.
 _NUMBER_OF_OUTPUTS = ("the number of outputs is computed from a size: a list's length cannot be symbolic, "

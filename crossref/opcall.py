@@ -84,6 +84,26 @@ class Device:
 
 
 DEVICE = Device()
+NO_ARGUMENT = object()  # an argument left out of a call (OpCall.argument's default)
+
+
+@dataclass(frozen=True, slots=True)
+class TensorRecipe:
+    """A tensor drawn on its own, outside any call (``crossref.tensors()`` with no
+    builder): its view geometry and its storage. ``build`` makes the tensor; a call
+    strategy given one as an argument (``op_calls(..., fixed=...)``) adds its storage to
+    the call's."""
+
+    spec: TensorSpec  # over storage 0: ``storage``
+    storage: StorageSpec
+
+    def build(self, device: str | torch.device = "cpu") -> torch.Tensor:
+        """The tensor, made fresh on ``device``."""
+        call = OpCall("aten.alias.default", (self.spec,), (), (self.storage,))
+        return materialize(call, device)[2][0]
+
+    def __repr__(self) -> str:
+        return _describe(self.spec, (self.storage,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +145,19 @@ class OpCall:
         if name in names and names.index(name) < len(self.args):
             return self.args[names.index(name)]
         return dict(self.kwargs).get(name, default)
+
+    def same_arguments(self, other: OpCall, names) -> bool:
+        """Whether ``other`` passes the same values as this call for the schema arguments
+        ``names``: tensors compared by geometry and storage recipe (not by index)."""
+        def resolved(call: OpCall, value: Any) -> Any:
+            if isinstance(value, TensorSpec):
+                return dataclasses.replace(value, storage=0), call.storages[value.storage]
+            if isinstance(value, (list, tuple)):
+                return [resolved(call, v) for v in value]
+            return value
+
+        return all(resolved(self, self.argument(n, NO_ARGUMENT)) == resolved(other, other.argument(n, NO_ARGUMENT))
+                   for n in names)
 
     def tensor_specs(self) -> Iterator[TensorSpec]:
         for leaf in _leaves((self.args, tuple(v for _, v in self.kwargs))):
@@ -373,6 +406,10 @@ class CallBuilder:
     def add_storage(self, spec: StorageSpec) -> int:
         self.storages.append(spec)
         return len(self.storages) - 1
+
+    def adopt(self, recipe: TensorRecipe) -> TensorSpec:
+        """A standalone tensor's spec over a storage of this builder (its own, added)."""
+        return dataclasses.replace(recipe.spec, storage=self.add_storage(recipe.storage))
 
     def build(self, op: str, args, kwargs, family: str = "other", refined: bool = True) -> OpCall:
         return OpCall(

@@ -9,10 +9,13 @@ finding's field still differs, 0 once it is gone.
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 from typing import Any
 
 import torch
 
+from . import catalog
 from .opcall import DEVICE, OpCall, TensorSpec, storage_values
 
 _HELPERS = '''\
@@ -281,7 +284,7 @@ import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.multiprocessing.reductions import StorageWeakRef
 from torch.utils._python_dispatch import TorchDispatchMode
-
+{imports}
 nan, inf = float("nan"), float("inf")
 DEVICE = {device!r}
 OP = torch.ops.{namespace}.{packet}.{overload}
@@ -473,6 +476,24 @@ def _call_code(call: OpCall, names: dict[TensorSpec, str]) -> tuple[str, str, st
     return args, kwargs, inputs
 
 
+def _import_lines(op: str) -> str:
+    """Source that imports the modules registering a custom op (none for aten), each
+    found from the folder it was imported from, so the script runs from anywhere."""
+    lines = []
+    for name in catalog.registering_modules(op):
+        module = sys.modules.get(name)
+        path = getattr(module, "__file__", None)
+        if path:  # the folder that holds the top-level package (or the module file)
+            root = Path(path).resolve().parent
+            for _ in range(name.count(".") + (Path(path).name == "__init__.py")):
+                root = root.parent
+            lines.append(f"sys.path.insert(0, {str(root)!r})")
+        lines.append(f"import {name}  # registers {op.rsplit('.', 1)[0]}")
+    if not lines and not op.startswith("aten."):
+        lines.append(f"# import the module that registers {op.rsplit('.', 1)[0]} here")
+    return "\n# The custom op under test, registered by its module:\n" + "\n".join(lines) + "\n" if lines else ""
+
+
 def render(call: OpCall, *, signature: str, category: str, field: str, device: str,
            all_strides: bool = False, known: str | None = None, timeout: float = 20.0,
            mode: str = "static", inner_op: str = "", autocast: str = "") -> str:
@@ -491,6 +512,7 @@ def render(call: OpCall, *, signature: str, category: str, field: str, device: s
     args, kwargs, _ = _call_code(call, names)
     namespace, packet, overload = call.op.split(".", 2)
     return _TEMPLATE.format(
+        imports=_import_lines(call.op),
         namespace=namespace,
         signature=signature,
         category=category,

@@ -85,6 +85,7 @@ class ItemSearch:
     known: frozenset[str] = frozenset()  # baseline signatures: recorded, not failing, not shrunk
     shrink_seconds: float = 2.0
     shrink_checks: dict[str, int] = field(default_factory=lambda: dict(SHRINK_CHECKS))
+    frozen: frozenset[str] = frozenset()  # arguments the shrinker leaves alone (shrink.py)
     examples: int = 0
     checks: int = 0
     variants: int = 0
@@ -162,7 +163,9 @@ class ItemSearch:
         # A crash is not shrunk: a candidate may hang, and wait out the time limit (20 s).
         crash = finding.category == "crash"
         cap = self.shrink_checks.get(finding.severity, 0)
-        shrunk = None if crash or seconds <= 0 or cap <= 0 else shrink(call, shows, max_checks=cap, seconds=seconds)
+        shrunk = None
+        if not crash and seconds > 0 and cap > 0:
+            shrunk = shrink(call, shows, max_checks=cap, seconds=seconds, frozen=self.frozen)
         if shrunk is not None:
             call = shrunk.call
         autocast = next((ch.autocast for ch in last["checks"] if last["finding"] in ch.findings), "")

@@ -78,10 +78,12 @@ def cost(call: OpCall) -> tuple[int, ...]:
 
 
 def shrink(call: OpCall, shows: Callable[[OpCall], bool], *, max_checks: int = 200,
-           seconds: float = math.inf) -> Shrunk:
+           seconds: float = math.inf, frozen: frozenset[str] = frozenset()) -> Shrunk:
     """The smallest call found from ``call`` for which ``shows(call)`` is true (it is
     assumed true for ``call`` itself). At most ``max_checks`` calls of ``shows`` and
-    about ``seconds`` of wall time."""
+    about ``seconds`` of wall time. ``frozen``: schema arguments whose values stay as
+    they are (those a user fixed or constrained: a smaller value could break the
+    constraint); a candidate that changes one is not checked."""
     start = time.monotonic()
     current, current_cost = call, cost(call)
     checks = 0
@@ -94,7 +96,7 @@ def shrink(call: OpCall, shows: Callable[[OpCall], bool], *, max_checks: int = 2
                 return Shrunk(current, checks, time.monotonic() - start, False)
             c = cost(candidate)
             key = repr((candidate.args, candidate.kwargs, candidate.storages))
-            if c >= current_cost or key in tried:
+            if c >= current_cost or key in tried or frozen and not call.same_arguments(candidate, frozen):
                 continue
             tried.add(key)
             checks += 1
@@ -195,7 +197,15 @@ def _plainer_dtypes(call: OpCall) -> Iterator[OpCall]:
 # ----------------------------------------------------------------- building candidates
 
 
+def _relabel(t: TensorSpec) -> TensorSpec:
+    """``t`` without the layout names of bits it no longer has (conj, neg, offset)."""
+    gone = {name for name, on in (("conj", t.conj), ("neg", t.neg), ("offset", t.offset)) if not on}
+    kept = tuple(x for x in t.layout if x not in gone)
+    return t if kept == t.layout else dataclasses.replace(t, layout=kept or ("contiguous",))
+
+
 def _replace(call: OpCall, old: TensorSpec, new: TensorSpec) -> OpCall:
+    new = _relabel(new)
     storage = call.storages[new.storage]
     storages = list(call.storages)
     need = storage_extent(new.size, new.stride, new.offset)
@@ -219,7 +229,8 @@ def _retype(call: OpCall, which: Callable, dtype: torch.dtype) -> OpCall:
             storages[i] = dataclasses.replace(s, dtype=dtype, requires_grad=s.requires_grad and differentiable(dtype),
                                               fill="random" if s.fill == "specials" and not differentiable(dtype)
                                               else s.fill)
-    mapping = {t: dataclasses.replace(t, conj=t.conj and dtype in COMPLEX_DTYPES, neg=t.neg and differentiable(dtype))
+    mapping = {t: _relabel(dataclasses.replace(t, conj=t.conj and dtype in COMPLEX_DTYPES,
+                                               neg=t.neg and differentiable(dtype)))
                for t in call.tensor_specs() if t.storage in touched}
     return call.with_tensors(mapping, storages).compact()
 

@@ -30,6 +30,7 @@ from crossref.opcall import (
     INT_DTYPES,
     CallBuilder,
     OpCall,
+    TensorRecipe,
     TensorSpec,
     differentiable,
 )
@@ -121,17 +122,19 @@ class Ctx:
 
     def broadcastable(self, shape: tuple[int, ...] | None = None) -> tuple[int, ...]:
         """A shape that broadcasts against ``shape`` (default: the main tensor's): the
-        same (4 in 10), smaller (leading dims dropped, sizes set to 1: 3 in 10), 0-d (1 in
+        same (4 in 10), smaller (leading dims dropped, sizes set to 1, a 1 of ``shape``
+        grown half the time: 3 in 10), 0-d (1 in
         10), larger (sizes of 1 grown, a leading dim added: it broadcasts the other way, 1
         in 10), or any shape (1 in 10, often an error)."""
         shape = self.shape if shape is None else shape
         how = self.draw(ints(0, 9))
         if how < 4:
             return shape
-        if how < 7:
+        if how < 7:  # a size of 1 in ``shape`` may be a larger size here: both broadcast
             drop = self.draw(ints(0, len(shape)))
             out = list(shape[drop:])
-            return tuple(1 if self.draw(ints(0, 3)) == 0 else s for s in out)
+            return tuple(1 if self.draw(ints(0, 3)) == 0 else self.draw(ints(2, 3)) if s == 1 and self.draw(BOOLS)
+                         else s for s in out)
         if how == 7:
             return ()
         if how == 8:
@@ -169,8 +172,16 @@ def unsupported_reason(entry: OpEntry) -> str | None:
 
 
 def _main_tensor(ctx: Ctx) -> None:
-    """Draw the first tensor argument: it anchors shapes, dtypes and dims."""
+    """Draw the first tensor argument: it anchors shapes, dtypes and dims. An argument
+    the caller fixed is not drawn: a fixed first tensor is the anchor."""
     for a in ctx.entry.schema.arguments:
+        if a.name in ctx.values:
+            value = ctx.values[a.name]
+            first = value[0] if isinstance(value, list) and value else value
+            if isinstance(first, TensorSpec):
+                ctx.main = first
+                return
+            continue
         if _real(a) in ("Tensor", "Optional[Tensor]") and not _is_out(a):
             ctx.main = ctx.tensor()
             ctx.values[a.name] = ctx.main
@@ -178,11 +189,27 @@ def _main_tensor(ctx: Ctx) -> None:
         if _real(a) == "List[Tensor]":
             first = ctx.tensor()
             ctx.main = first
-            rest = [ctx.tensor(shape=first.size if ctx.draw(ints(0, 3)) else None,
+            rest = [ctx.tensor(shape=_list_member_shape(ctx, first.size),
                                dtype=ctx.dtype if ctx.draw(ints(0, 3)) else None)
                     for _ in range(ctx.draw(ints(0, 2)))]
             ctx.values[a.name] = [first, *rest]
             return
+
+
+def _list_member_shape(ctx: Ctx, first: tuple[int, ...]) -> tuple[int, ...] | None:
+    """Another member of a Tensor[] argument: the first's shape (half the time), that
+    shape with dim 0 changed (as cat takes them: a quarter), or any (None: a quarter)."""
+    how = ctx.draw(ints(0, 3))
+    if how < 2:
+        return first
+    if how == 2 and first:
+        return (ctx.draw(ints(0, 4)),) + tuple(first[1:])
+    return None
+
+
+def _written(a) -> bool:
+    """A positional argument the op writes (``Tensor(a!) out`` of a custom op)."""
+    return not a.kwarg_only and a.alias_info is not None and a.alias_info.is_write
 
 
 def _tensor_arg(ctx: Ctx, a) -> Any:
@@ -413,13 +440,32 @@ def _expected_outputs(ctx: Ctx) -> list[tuple[tuple[int, ...], torch.dtype]] | N
     return [(tuple(t.shape), t.dtype) for t in leaves]
 
 
+def _fixed(ctx: Ctx, value: Any) -> Any:
+    """A value the caller fixed for an argument: drawn when it is a strategy; standalone
+    tensors (``TensorRecipe``, also inside lists) moved into the call's builder."""
+    if isinstance(value, st.SearchStrategy):
+        value = ctx.draw(value)
+    if isinstance(value, TensorRecipe):
+        return ctx.builder.adopt(value)
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (TensorRecipe, st.SearchStrategy)) for v in value):
+        return [_fixed(ctx, v) for v in value]
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
 @st.composite
 def op_calls(draw, entry: OpEntry, *, raw_probability: float = 0.1, builder: CallBuilder | None = None,
-             anchor: TensorSpec | None = None, avoid: frozenset[torch.dtype] = frozenset()) -> OpCall:
+             anchor: TensorSpec | None = None, avoid: frozenset[torch.dtype] = frozenset(),
+             fixed: dict[str, Any] | None = None) -> OpCall:
     """A call of ``entry``'s overload. With probability ``raw_probability`` (default
     0.1) no refinement applies (expected invalid). Shrinks towards the refined call
     with the smallest tensors and the defaults. ``avoid``: dtypes not to draw for
     tensors (those the op's kernel refused), where another choice is left.
+
+    ``fixed``: values for arguments by schema name, each a value or a strategy drawn
+    per call (a tensor: ``tensors()`` with no builder); the others are drawn around
+    them. ``crossref.check_op`` validates the names.
 
     ``builder``/``anchor``: draw into an existing builder with ``anchor`` (a tensor of
     that builder) as the first tensor argument; the other arguments are drawn around it
@@ -447,8 +493,13 @@ def op_calls(draw, entry: OpEntry, *, raw_probability: float = 0.1, builder: Cal
     refiner = refiner_for(entry) if ctx.refined and anchor is None else None
     if refiner is not None:
         ctx.values.update(refiner(ctx))
+    refined = bool(ctx.values)
+    if fixed:
+        ctx.values.update({name: _fixed(ctx, value) for name, value in fixed.items()})
+        if ctx.main is not None and ctx.main not in {v for v in ctx.values.values() if isinstance(v, TensorSpec)}:
+            ctx.main = None  # the refiner's anchor was overridden
     if ctx.main is None:
-        _main_tensor(ctx) if not ctx.values else None
+        _main_tensor(ctx) if not refined else None
         if ctx.main is None:
             first = next((v for v in ctx.values.values() if isinstance(v, TensorSpec)), None)
             ctx.main = first
@@ -460,7 +511,9 @@ def op_calls(draw, entry: OpEntry, *, raw_probability: float = 0.1, builder: Cal
     for a in entry.schema.arguments:
         if a.name in ctx.values:
             value = ctx.values[a.name]
-        elif _is_out(a):
+        elif _is_out(a) or entry.namespace != "aten" and _written(a) and ctx.main is not None:
+            # out= tensors; a custom op's written tensors (mutates_args) other than its
+            # first are drawn the same way: empty, to be resized, or of another shape.
             if expected is NO_VALUE:
                 expected = _expected_outputs(ctx) if ctx.refined else None
             value = _out_arg(ctx, a, expected, out_index)

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crossref.catalog import OpEntry
-from crossref.opcall import ALL_DTYPES, GRAD_LAYOUTS, OpCall
+from crossref.opcall import ALL_DTYPES, OpCall
 from crossref.search import Verdict
 
 from .calls import op_calls
@@ -45,7 +45,9 @@ MAX_INVALID_PER_EXAMPLE = 10
 
 _COIN = st.booleans()
 _MASK = st.integers(0, 2**8 - 1)
-_GRAD_LAYOUT = st.sampled_from(GRAD_LAYOUTS)
+# Half of the gradients transposed: a contiguous one is what every hand-written test
+# feeds a backward, and what a fake kernel that copies its gradient's strides gets right.
+_GRAD_LAYOUT = st.sampled_from(("transposed", "contiguous", "transposed", "expanded"))
 
 
 def compiler_choices(data, call: OpCall) -> OpCall:
@@ -66,19 +68,34 @@ def item_seed(seed: int, name: str) -> int:
     return zlib.crc32(f"{seed}:{name}".encode())
 
 
-def drive(entry: OpEntry, check: Check, *, examples: int, seed: int = 0, with_variants: bool = True) -> int:
+#: A custom op (any namespace but aten) draws on past its examples until this share of
+#: them were calls its real kernel accepted, up to ``CUSTOM_MAX_FACTOR`` times as many:
+#: the generic filler knows nothing of its argument rules (two ranks that must agree,
+#: a dtype it needs), and a budget spent on calls its kernel refuses checks little.
+CUSTOM_VALID_SHARE = 0.5
+CUSTOM_MAX_FACTOR = 4
+
+
+def drive(entry: OpEntry, check: Check, *, examples: int, seed: int = 0, with_variants: bool = True,
+          fixed: dict | None = None) -> int:
     """Draw ``examples`` calls of ``entry`` with the random stream ``item_seed(seed,
     entry.name)`` and check each; a call the real kernel accepted is then checked on
     variants of it (strategies/variants.py) unless ``with_variants`` is false. A dtype
     the kernel refuses (``Verdict.refused``) is not drawn again for the op, so an op
-    that takes floats only spends its budget on floats. Returns the number of examples
-    drawn (fewer than asked only if draws kept being rejected)."""
+    that takes floats only spends its budget on floats. ``fixed``: arguments by name
+    with a value or a strategy (``op_calls``); a variant that would change one of them
+    is not checked. A custom op draws more examples while fewer than half of them were
+    valid (``CUSTOM_VALID_SHARE``). Returns the number of examples drawn (fewer than
+    asked only if draws kept being rejected)."""
 
     avoid: set[torch.dtype] = set()  # dtypes the kernel refused: drawn no more for this op
+
+    valid = [0]
 
     def verdict(call: OpCall) -> Verdict:
         v = check(call)
         v = v if isinstance(v, Verdict) else Verdict(bool(v))
+        valid[0] += bool(v.accepted) and not call.variant
         refused = {getattr(torch, name) for name in v.refused}
         if refused and len(avoid | refused) < len(ALL_DTYPES) - 1:  # keep at least two
             avoid.update(refused)
@@ -87,16 +104,20 @@ def drive(entry: OpEntry, check: Check, *, examples: int, seed: int = 0, with_va
     @settings(database=None, deadline=None, suppress_health_check=list(HealthCheck))
     @given(data=st.data())
     def explore(data) -> None:
-        call = data.draw(op_calls(entry, avoid=frozenset(avoid)), label="call")
+        call = data.draw(op_calls(entry, avoid=frozenset(avoid), fixed=fixed), label="call")
         call = compiler_choices(data, call)
         if verdict(call).accepted and with_variants:
             for variant in data.draw(variants(entry, call, avoid=frozenset(avoid)), label="variants"):
-                verdict(variant)
+                if not fixed or call.same_arguments(variant, fixed):
+                    verdict(variant)
 
     rng = random.Random(item_seed(seed, entry.name))
     fuzz = explore.hypothesis.fuzz_one_input
+    target, most = examples, examples
+    if entry.namespace != "aten":
+        target, most = int(examples * CUSTOM_VALID_SHARE), examples * CUSTOM_MAX_FACTOR
     drawn = tries = 0
-    while drawn < examples and tries < examples * MAX_INVALID_PER_EXAMPLE:
+    while (drawn < examples or valid[0] < target and drawn < most) and tries < most * MAX_INVALID_PER_EXAMPLE:
         tries += 1
         if fuzz(rng.randbytes(EXAMPLE_BYTES)) is not None:
             drawn += 1

@@ -23,6 +23,7 @@ from crossref.opcall import (
     CallBuilder,
     OpCall,
     StorageSpec,
+    TensorRecipe,
     TensorSpec,
     differentiable,
     storage_extent,
@@ -125,7 +126,7 @@ def _fill(draw, dtype: torch.dtype) -> str:
 
 
 def tensors(
-    builder: CallBuilder,
+    builder: CallBuilder | None = None,
     *,
     shape: tuple[int, ...] | None = None,
     dtype: torch.dtype | None = None,
@@ -138,7 +139,9 @@ def tensors(
     max_numel: int = 64,
     fill: str | None = None,
 ) -> st.SearchStrategy[TensorSpec]:
-    """A strategy drawing a tensor into ``builder`` and returning its spec.
+    """A strategy drawing a tensor into ``builder`` and returning its spec; with no
+    ``builder``, a standalone tensor: a ``TensorRecipe`` (``.build(device)`` makes it),
+    which ``crossref.check_op(op, x=tensors(...))`` takes to constrain an argument.
 
     ``shape``/``dtype``: fixed when given, else drawn (``shapes(min_dims, max_dims,
     min_side, max_numel)``, ``dtypes()``). ``layouts``: the layouts allowed (default
@@ -162,6 +165,15 @@ def tensors(
         raise InvalidArgument(f"fill={fill!r} must be one of {[f for f in FILLS if f != 'range']} "
                               "(index values: value_range)")
     check_bounds("min_dims", min_dims, "max_dims", max_dims)
+    check_bounds("min_side", min_side, "min_side", min_side)
+    check_bounds("max_numel", max_numel, "max_numel", max_numel, minimum=1)
+    if shape is not None and len(shape) < min_dims or shape is not None and len(shape) > max_dims:
+        raise InvalidArgument(f"shape={tuple(shape)!r} has {len(shape)} dims, outside min_dims={min_dims}.."
+                              f"max_dims={max_dims}")
+    if builder is None:
+        return st.composite(_standalone)(shape=shape, dtype=dtype, layouts=layouts, value_range=value_range,
+                                         requires_grad=requires_grad, min_dims=min_dims, max_dims=max_dims,
+                                         min_side=min_side, max_numel=max_numel, fill=fill)
     return st.composite(draw_tensor)(builder, shape=shape, dtype=dtype, layouts=layouts, value_range=value_range,
                                      requires_grad=requires_grad, min_dims=min_dims, max_dims=max_dims,
                                      min_side=min_side, max_numel=max_numel, fill=fill)
@@ -178,6 +190,12 @@ def draw_tensor(draw, builder: CallBuilder, *, shape: tuple[int, ...] | None = N
     sizes = _just(tuple(shape)) if shape is not None else _shapes(min_dims, max_dims, min_side, max_numel)
     dts = _just(dtype) if dtype is not None else dtypes()
     return _draw_tensor(draw, builder, sizes, dts, frozenset(layouts), value_range, requires_grad, fill)
+
+
+def _standalone(draw, **kwargs) -> TensorRecipe:
+    builder = CallBuilder()
+    spec = draw_tensor(draw, builder, **kwargs)
+    return TensorRecipe(spec, builder.storages[spec.storage])
 
 
 @functools.lru_cache(maxsize=1024)

@@ -18,7 +18,8 @@ check like any other). The kinds:
 - shapes: ``0-d`` (an operand as a 0-d tensor, of its own or another category),
   ``empty`` (the first or last size of the first tensor set to 0, in every tensor that
   has it at the same place, counted from the right as broadcasting aligns them), ``broadcast`` (an operand's size set to
-  1 or its leading dim dropped, pointwise ops);
+  1 or its leading dim dropped, or two operands that broadcast against each other;
+  pointwise ops, and custom ops of several tensors);
 - arguments: a ``memory_format`` of the first tensor's channels-last format, a dim
   written as its negative equivalent, an empty dim list, a bool flag flipped.
 
@@ -319,6 +320,18 @@ def broadcast_variant(call: OpCall, slot: Slot) -> Iterator[Builder]:
         yield _lazy(_with, call, f"broadcast:{slot.name}", {spec: _resized(spec, spec.size[1:])})
 
 
+def mutual_broadcast_variant(call: OpCall, first: Slot, other: Slot) -> Iterator[Builder]:
+    """Two operands of one shape that broadcast *against each other*: the first's
+    innermost size set to 1 and the other's leading dims dropped, so each has a size the
+    other broadcasts ((3, 4) and (3, 4) become (3, 1) and (4,): the result is larger
+    than either, which a fake kernel that takes one operand's shape gets wrong)."""
+    a, b = first.spec, other.spec
+    if a == b or a.size != b.size or len(a.size) < 2 or a.size[-1] < 2 or first.written or other.written:
+        return
+    yield _lazy(_with, call, f"broadcast:{first.name},{other.name}",
+                {a: _resized(a, a.size[:-1] + (1,)), b: _resized(b, a.size[-1:])})
+
+
 _DIM_NAMES = frozenset({"dim", "dim0", "dim1", "dim2", "start_dim", "end_dim", "dims"})
 _FORMAT = {4: torch.channels_last, 5: torch.channels_last_3d}
 
@@ -373,14 +386,16 @@ def groups(entry: OpEntry, call: OpCall, avoid: frozenset[torch.dtype] = frozens
     the first tensor; a layout of another (permuted, channels-last or expanded); the first tensor's dtype in
     its own category, and in another; the others' dtypes, or every tensor of the first
     one's dtype together; a 0-d operand; an empty version; for pointwise ops of several
-    tensors, a broadcasting operand; a mask index; another value of a non-tensor
-    argument."""
+    tensors (and custom ops), a broadcasting operand, and two that broadcast against
+    each other; a mask index; another value of a non-tensor argument."""
     found = slots(entry, call)
     if not found:
         return []
     first, rest = found[0], found[1:]
     tensors = [s.spec for s in found]
-    several = entry.family == "pointwise" and len(found) > 1
+    # Broadcasting operands: pointwise aten ops, and any custom op of several tensors
+    # (nothing says which of its inputs broadcast; the real kernel has the last word).
+    several = len(found) > 1 and (entry.family == "pointwise" or entry.namespace != "aten")
     out = [
         list(layout_variants(call, first)),
         [v for s in rest for v in layout_variants(call, s, kinds=_OTHER_LAYOUTS)],
@@ -393,6 +408,7 @@ def groups(entry: OpEntry, call: OpCall, avoid: frozenset[torch.dtype] = frozens
          for v in zero_d_variants(call, s, of=call.storages[first.spec.storage].dtype, avoid=avoid)] if several else [],
         list(empty_variant(call, first, found)),
         [v for s in found for v in broadcast_variant(call, s)] if several else [],
+        [v for s in rest for v in mutual_broadcast_variant(call, first, s)] if several else [],
         [v for s in rest for v in mask_variants(call, s, first)],
         list(argument_variants(entry, call, first)),
     ]

@@ -1,0 +1,181 @@
+"""The Python API: check one operator's fake kernel from a user's own code or tests.
+
+    import crossref
+    findings = crossref.check_op(torch.ops.mylib.scale.default, examples=200)
+    crossref.assert_fake_kernel_matches(mylib.scale, k=st.integers(1, 4))
+
+An op of any namespace: an ``OpOverload``, an ``OpOverloadPacket`` with one overload,
+a ``torch.library.custom_op`` function, or a name (``"mylib::scale"``,
+``"mylib.scale.default"``). Calls are drawn from the op's schema exactly as the sweep
+draws them (strategies/drive.py), in every compiler mode, crash-isolated; each new
+finding is shrunk. Keyword arguments named after the op's arguments fix them to a
+value, or constrain them with a Hypothesis strategy (``crossref.tensors(...)`` for a
+tensor); the shrinker leaves those alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from hypothesis import strategies as st
+
+from . import _torch, catalog
+from .check import DEFAULT_CHECKS, Checker
+from .errors import UsageError
+from .failure import message
+from .modes import DEFAULT_MODES
+from .opcall import OpCall, TensorRecipe
+from .search import ItemResult, ItemSearch
+from .session import available_devices, parse_modes
+
+#: Seconds one ``check_op`` may spend shrinking its new findings, shared among them.
+SHRINK_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class OpFinding:
+    """One way the fake kernel disagrees with the real one, on the shrunk call."""
+
+    op: str  # "mylib.scale.default"
+    category: str  # the taxonomy of the README ("stride", "missing_error"...)
+    severity: str
+    field: str  # what differs: "out[0].stride", "exception"...
+    real: str
+    fake: str
+    device: str
+    mode: str  # static | symbolic | backward | autocast
+    dtypes: tuple[str, ...]
+    signature: str
+    example: str  # the shrunk call, as one line
+    repro_script: str  # a standalone script (plain torch): exit 1 while it reproduces
+    call: OpCall  # the shrunk call as data
+
+    def __str__(self) -> str:
+        where = self.device + (f", {self.mode} mode" if self.mode != "static" else "")
+        return f"[{self.severity} {self.category}] {where} {self.field}: real={self.real} fake={self.fake}  " \
+               f"call: {self.example}"
+
+
+def check_op(op: Any, *, examples: int = 100, devices: Any = None, modes: Any = None, seed: int = 0,
+             **arguments: Any) -> list[OpFinding]:
+    """Draw ``examples`` calls of ``op`` (default 100), run each for real and in fake
+    mode on ``devices`` (default: cpu, plus cuda when available) in ``modes`` (default:
+    static, symbolic, backward, autocast), and return the new findings, each shrunk,
+    most severe first (empty: the fake kernel agreed everywhere). ``seed`` picks the
+    calls (default 0: the same calls every time). ``arguments``: op argument name ->
+    a value or a Hypothesis strategy."""
+    return _search(op, examples, devices, modes, seed, arguments)[1]
+
+
+def assert_fake_kernel_matches(op: Any, *, examples: int = 100, devices: Any = None, modes: Any = None,
+                               seed: int = 0, **arguments: Any) -> None:
+    """``check_op``, for use in a test: raises an AssertionError naming every failing
+    finding with its shrunk call, real and fake side by side."""
+    result, findings = _search(op, examples, devices, modes, seed, arguments)
+    if findings:
+        # The repro scripts go to a fresh temporary folder, named in the message.
+        folder = Path(tempfile.mkdtemp(prefix="crossref-"))
+        new = []
+        for n, f in zip(result.new, findings):
+            path = folder / f"{f.signature}.py"
+            path.write_text(f.repro_script)
+            new.append(dataclasses.replace(n, repro=str(path)))
+        raise AssertionError(message(dataclasses.replace(result, new=tuple(new))))
+
+
+def _search(op: Any, examples: int, devices: Any, modes: Any, seed: int,
+            arguments: dict[str, Any]) -> tuple[ItemResult, list[OpFinding]]:
+    entry = resolve(op)
+    if entry.skip:
+        raise UsageError(f"{entry.name} cannot be checked: {entry.skip}")
+    fixed = _arguments(entry, arguments)
+    if not isinstance(examples, int) or isinstance(examples, bool) or examples < 1:
+        raise UsageError(f"examples={examples!r} must be a whole number of at least 1")
+    chosen_devices = _devices(devices)
+    runnable = tuple(d for d in chosen_devices if entry.runs_on(d))
+    if not runnable:
+        raise UsageError(f"{entry.name} has no kernel on {', '.join(chosen_devices)} "
+                         f"(its kernels: {', '.join(sorted(entry.kernels)) or 'none'})")
+    chosen_modes = parse_modes(modes if modes is None or isinstance(modes, str) else ",".join(modes))
+    from .isolate import Isolated
+    from .strategies.drive import drive
+
+    checker = Checker(devices=runnable, recorder=None, checks=DEFAULT_CHECKS, modes=chosen_modes)
+    checker.isolated = Isolated({"devices": runnable, "all_strides": False, "checks": DEFAULT_CHECKS})
+    try:
+        search = ItemSearch(checker, entry, f"check_op[{entry.name}]", shrink_seconds=SHRINK_SECONDS,
+                            frozen=frozenset(fixed))
+        drive(entry, search.check, examples=examples, seed=seed, with_variants="static" in chosen_modes,
+              fixed=fixed or None)
+        result = search.finish()
+        findings = []
+        for n in result.new:
+            f = n.finding
+            autocast = next((ch.autocast for ch in n.checks if f in ch.findings), "")
+            findings.append(OpFinding(f.op, f.category, f.severity, f.field, f.real, f.fake, f.device, f.mode,
+                                      f.dtypes, f.signature, n.call.describe_mode(f.mode),
+                                      checker.repro_script(n.call, f, autocast=autocast), n.call))
+    finally:
+        checker.isolated.close()
+    return result, findings
+
+
+def resolve(op: Any) -> catalog.OpEntry:
+    """The catalog entry of ``op``: an OpOverload, an OpOverloadPacket with a single
+    overload, a torch.library.custom_op function, or a name."""
+    overload = _torch.custom_op_overload(op)
+    if overload is not None:
+        op = overload
+    if isinstance(op, torch._ops.OpOverloadPacket):
+        names = op.overloads()
+        if len(names) != 1:
+            raise UsageError(f"{op} has several overloads ({', '.join(names)}): pass one, e.g. {op}.{names[0]}")
+        op = getattr(op, names[0])
+    if isinstance(op, torch._ops.OpOverload):
+        return catalog.entry(str(op))
+    if isinstance(op, str):
+        name = op.replace("::", ".")
+        if name.count(".") == 1:
+            namespace, packet = name.split(".")
+            try:
+                packet_obj = getattr(getattr(torch.ops, namespace), packet)
+            except (AttributeError, RuntimeError):
+                raise UsageError(f"op {op!r} is not registered (is the module that registers it imported?)") from None
+            return resolve(packet_obj)
+        return catalog.entry(name)
+    raise UsageError(f"op={op!r} is not an operator: pass an OpOverload (torch.ops.mylib.scale.default), "
+                     "a custom_op function, or a name ('mylib::scale')")
+
+
+def _arguments(entry: catalog.OpEntry, arguments: dict[str, Any]) -> dict[str, Any]:
+    names = [a.name for a in entry.schema.arguments]
+    for name, value in arguments.items():
+        if name not in names:
+            raise UsageError(f"{entry.name} has no argument {name!r} (its arguments: {', '.join(names)})")
+        if isinstance(value, torch.Tensor):
+            raise UsageError(f"argument {name}: pass a tensor as crossref.tensors(shape=..., dtype=...) (a strategy, "
+                             "which every call draws afresh and a repro can rebuild), not a torch.Tensor")
+        if not isinstance(value, (st.SearchStrategy, TensorRecipe)) and callable(value):
+            raise UsageError(f"argument {name}={value!r}: a value or a Hypothesis strategy, not a function")
+    return dict(arguments)
+
+
+def _devices(devices: Any) -> tuple[str, ...]:
+    have = available_devices()
+    if devices is None:
+        return have
+    chosen = (devices,) if isinstance(devices, str) else tuple(devices)
+    for d in chosen:
+        if d not in ("cpu", "cuda"):
+            raise UsageError(f"devices: unknown device {d!r} (choose from cpu, cuda)")
+        if d not in have:
+            raise UsageError(f"devices: {d!r} requested but not available on this machine "
+                             f"(available: {', '.join(have)})")
+    if not chosen:
+        raise UsageError(f"devices={devices!r} names no device")
+    return chosen
