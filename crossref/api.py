@@ -91,8 +91,11 @@ def assert_fake_kernel_matches(op: Any, *, examples: int = 100, devices: Any = N
 def _search(op: Any, examples: int, devices: Any, modes: Any, seed: int,
             arguments: dict[str, Any]) -> tuple[ItemResult, list[OpFinding]]:
     entry = resolve(op)
-    if entry.skip:
-        raise UsageError(f"{entry.name} cannot be checked: {entry.skip}")
+    from .strategies.calls import unsupported_reason
+
+    reason = entry.skip or unsupported_reason(entry)
+    if reason:
+        raise UsageError(f"{entry.name} cannot be checked: {reason}")
     fixed = _arguments(entry, arguments)
     if not isinstance(examples, int) or isinstance(examples, bool) or examples < 1:
         raise UsageError(f"examples={examples!r} must be a whole number of at least 1")

@@ -528,9 +528,9 @@ MODE_PLANTS: dict[str, ModePlant] = {
         "amax asks for concrete sizes: raises under symbolic shapes", mode="symbolic",
         tested="aten.amax.default", field="error"),
     "backward_grad_stride": ModePlant(
-        "aten.leaky_relu_backward.default", "stride", _after(lambda o, a, k: _last_two_swapped(o)),
-        "leaky_relu's derivative returns a gradient with its last two dims transposed in memory", mode="backward",
-        tested="aten.leaky_relu.default",
+        "aten.tanh_backward.default", "stride", _after(lambda o, a, k: _last_two_swapped(o)),
+        "tanh's derivative returns a gradient with its last two dims transposed in memory", mode="backward",
+        tested="aten.tanh.default",
         field="grad[0].stride"),
     "backward_hidden_dtype": ModePlant(
         "aten.sigmoid_backward.default", "dtype",

@@ -16,7 +16,7 @@ from crossref.opcall import CallBuilder, StorageSpec, TensorSpec
 _SIMPLE_TRAITS = {"0-d", "empty", "aliased", "empty-output"}
 _LAYOUT_TRAITS = {"permuted", "sliced", "expanded", "channels_last", "channels_last_3d", "offset", "overlapping",
                   "conj", "neg"}
-_REAL_KINDS = {"real:dtype_unsupported", "real:no_backend_kernel", "real:other"}
+_REAL_KINDS = {"real:dtype_unsupported", "real:no_backend_kernel", "real:autocast_prioritize", "real:other"}
 
 
 @pytest.mark.parametrize("entry", known.KNOWN, ids=lambda k: f"{k.category}-{k.trait or k.ops}")
