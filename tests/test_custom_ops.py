@@ -170,6 +170,15 @@ def test_the_sweep_checks_a_custom_namespace_loaded_with_crossref_import(sweep_r
         result.stdout.fnmatch_lines(["* 1 skipped*"])
 
 
+def test_ops_registered_by_a_plugin_module_are_selectable(sweep_run, pytester):
+    """The -p route: a module pytest loads as a plugin registers the ops before collection."""
+    pytester.makepyfile(my_ops_plugin=f"import sys\nsys.path.insert(0, {str(TESTS)!r})\nimport custom_ops  # noqa\n")
+    result, report_dir = sweep_run("-p", "my_ops_plugin", "--crossref-ops=crossref_test.value_rank.default")
+    assert result.ret == 1, result.stdout.str()
+    found = pd.read_parquet(report_dir / "findings.parquet")
+    assert set(found[found["category"] == "value"]["op"]) == {"crossref_test.value_rank.default"}
+
+
 @pytest.mark.parametrize("args, message", [
     (("--crossref-import=no_such_module_anywhere",),
      r"--crossref-import='no_such_module_anywhere': cannot import it: ModuleNotFoundError"),
