@@ -143,6 +143,16 @@ def custom_op_overload(obj) -> torch._ops.OpOverload | None:
     return obj._opoverload if isinstance(obj, CustomOpDef) else None
 
 
+def custom_op_modules() -> list[str]:
+    """The modules torch.library.custom_op ops were defined in (private registry OPDEFS)."""
+    try:
+        from torch._library.custom_ops import OPDEFS
+    except ImportError:
+        return []
+    found = (getattr(getattr(d, "_init_fn", None), "__module__", None) for d in list(OPDEFS.values()))
+    return list(dict.fromkeys(m for m in found if m))
+
+
 def defining_module(qualname: str) -> str | None:
     """The module whose function torch.library.custom_op made the op ``ns::name`` of
     (for an op defined with a Library: that of a custom_op of the same namespace), or

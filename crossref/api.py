@@ -104,7 +104,12 @@ def _search(op: Any, examples: int, devices: Any, modes: Any, seed: int,
     if not runnable:
         raise UsageError(f"{entry.name} has no kernel on {', '.join(chosen_devices)} "
                          f"(its kernels: {', '.join(sorted(entry.kernels)) or 'none'})")
-    chosen_modes = parse_modes(modes if modes is None or isinstance(modes, str) else ",".join(modes))
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise UsageError(f"seed={seed!r} must be a whole number")
+    try:
+        chosen_modes = parse_modes(modes if modes is None or isinstance(modes, str) else ",".join(map(str, modes)))
+    except UsageError:
+        raise UsageError(f"modes={modes!r}: choose from static, symbolic, backward, autocast") from None
     from .isolate import Isolated
     from .strategies.drive import drive
 
@@ -116,6 +121,10 @@ def _search(op: Any, examples: int, devices: Any, modes: Any, seed: int,
         drive(entry, search.check, examples=examples, seed=seed, with_variants="static" in chosen_modes,
               fixed=fixed or None)
         result = search.finish()
+        if result.valid == 0:  # nothing was checked: an empty answer would read as "agrees everywhere"
+            raise UsageError(f"{entry.name}: the real kernel accepted none of the {result.checks} calls drawn "
+                             f"(the last error: {search.last_error or '?'}); fix or constrain the arguments "
+                             "(check_op(op, x=crossref.tensors(...), ...))")
         findings = []
         for n in result.new:
             f = n.finding
@@ -155,16 +164,43 @@ def resolve(op: Any) -> catalog.OpEntry:
                      "a custom_op function, or a name ('mylib::scale')")
 
 
+#: What a plain value of each schema type may be (strategies are drawn per call, unchecked).
+_PLAIN = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,), "number": (int, float, bool, complex),
+          "ScalarType": (torch.dtype,)}
+
+
 def _arguments(entry: catalog.OpEntry, arguments: dict[str, Any]) -> dict[str, Any]:
-    names = [a.name for a in entry.schema.arguments]
+    schema = {a.name: str(a.real_type) for a in entry.schema.arguments}
     for name, value in arguments.items():
-        if name not in names:
-            raise UsageError(f"{entry.name} has no argument {name!r} (its arguments: {', '.join(names)})")
+        if name not in schema:
+            raise UsageError(f"{entry.name} has no argument {name!r} (its arguments: {', '.join(schema)})")
         if isinstance(value, torch.Tensor):
             raise UsageError(f"argument {name}: pass a tensor as crossref.tensors(shape=..., dtype=...) (a strategy, "
                              "which every call draws afresh and a repro can rebuild), not a torch.Tensor")
-        if not isinstance(value, (st.SearchStrategy, TensorRecipe)) and callable(value):
+        if isinstance(value, st.SearchStrategy):
+            continue
+        if callable(value) and not isinstance(value, TensorRecipe):
             raise UsageError(f"argument {name}={value!r}: a value or a Hypothesis strategy, not a function")
+        kind = schema[name]
+        optional = kind.startswith("Optional[")
+        inner = kind[len("Optional["):-1] if optional else kind
+        if value is None:
+            ok = optional
+        elif inner in ("Tensor", "List[Tensor]", "List[Optional[Tensor]]"):
+            members = value if isinstance(value, (list, tuple)) and inner != "Tensor" else [value]
+            ok = all(isinstance(v, (TensorRecipe, st.SearchStrategy)) or v is None and "Optional" in inner
+                     for v in members)
+        elif inner.startswith("List["):
+            item = _PLAIN.get(inner[len("List["):-1])
+            ok = isinstance(value, (list, tuple)) and (item is None or all(
+                isinstance(v, item) and not (isinstance(v, bool) and bool not in item) for v in value))
+        else:
+            allowed = _PLAIN.get(inner)
+            ok = allowed is None or isinstance(value, allowed) and not (isinstance(value, bool) and bool not in allowed)
+        if not ok:
+            what = "a crossref.tensors(...) strategy" if "Tensor" in inner else inner
+            raise UsageError(f"argument {name}={value!r} does not fit its type {kind} (pass {what}"
+                             + (" or None" if optional else "") + ", or a Hypothesis strategy)")
     return dict(arguments)
 
 

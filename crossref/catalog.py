@@ -273,12 +273,13 @@ def load_catalog() -> tuple[OpEntry, ...]:
 
 def custom_catalog() -> tuple[OpEntry, ...]:
     """The overloads of every namespace but aten (custom ops, torchvision's, prims...),
-    sorted by name: read again when the registry has grown (a module was imported that
-    registers ops), else the last answer."""
-    count = len(_torch.dispatcher_op_names())
-    if _CUSTOM.get("count") != count:
-        _CUSTOM["count"] = count
-        _CUSTOM["entries"] = _entries(_torch.all_schemas(lambda namespace: namespace != "aten"))
+    sorted by name: built again whenever the registered schemas changed (a module was
+    imported that registers ops, a scoped library went away), else the last answer."""
+    schemas = _torch.all_schemas(lambda namespace: namespace != "aten")
+    key = tuple(str(s) for s in schemas)  # an op defined again with another schema is another catalog
+    if _CUSTOM.get("key") != key:
+        _CUSTOM["key"] = key
+        _CUSTOM["entries"] = _entries(schemas)
     return _CUSTOM["entries"]
 
 
@@ -417,6 +418,8 @@ def entry(name: str) -> OpEntry:
 
 #: Modules imported for their custom ops (``import_modules``), by name, in order.
 IMPORTED: list[str] = []
+#: Of those, the ones imported from a file: name -> path (a script loads them so again).
+IMPORTED_FILES: dict[str, str] = {}
 
 
 def import_modules(spec: str | None, *, base: str | Path | None = None) -> tuple[str, ...]:
@@ -452,6 +455,9 @@ def import_modules(spec: str | None, *, base: str | Path | None = None) -> tuple
                         raise
             else:
                 name = item
+                folder = str(Path(base or ".").resolve())
+                if folder not in sys.path:  # as `python -m pytest` would have it, however pytest was started
+                    sys.path.append(folder)
                 importlib.import_module(name)
         except UsageError:
             raise
@@ -461,8 +467,36 @@ def import_modules(spec: str | None, *, base: str | Path | None = None) -> tuple
                              + (f": {detail}" if detail else "")) from None
         if name not in IMPORTED:
             IMPORTED.append(name)
+        if path is not None:
+            IMPORTED_FILES[name] = str(path.resolve())
         names.append(name)
     return tuple(names)
+
+
+def registering_imports() -> list[tuple[str, str | None]]:
+    """(module name, file or None) of every module known to register custom ops: those
+    ``import_modules`` imported and those torch.library.custom_op ops were defined in. A
+    spawned process (no fork once CUDA is up) imports them to have the same ops."""
+    names = list(IMPORTED) + [m for m in _torch.custom_op_modules() if m not in IMPORTED and m != "__main__"]
+    return [(name, IMPORTED_FILES.get(name)) for name in names]
+
+
+def import_registering(modules: list[tuple[str, str | None]]) -> None:
+    """Import what ``registering_imports`` listed (in a fresh process); a module that
+    fails is left out (its ops' checks will say they are missing)."""
+    for name, path in modules:
+        if name in sys.modules:
+            continue
+        try:
+            if path is not None:
+                spec = importlib.util.spec_from_file_location(name, path)
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[name] = module
+                spec.loader.exec_module(module)
+            else:
+                importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the parent imported it; a child that cannot is told by its checks
+            sys.modules.pop(name, None)
 
 
 def registering_modules(name: str) -> tuple[str, ...]:

@@ -171,9 +171,24 @@ def sweep_command(pytest_args: Sequence[str], where: Path | None = None) -> list
     command = [sys.executable, "-m", "pytest", str(Path(suites.__file__).resolve().parent),
                f"--rootdir={where}", "-c", os.devnull, "-W", "ignore::UserWarning", "-W", "ignore::DeprecationWarning",
                "-W", "ignore::FutureWarning"]
+    args = list(pytest_args)
     if (where / "conftest.py").is_file():
-        command.append(f"--crossref-import={where / 'conftest.py'}")
-    return command + list(pytest_args)
+        # One --crossref-import (pytest keeps the last): the conftest first, then the user's.
+        imports = [str(where / "conftest.py")]
+        rest = []
+        i = 0
+        while i < len(args):
+            if args[i].startswith("--crossref-import="):
+                imports.append(args[i].split("=", 1)[1])
+            elif args[i] == "--crossref-import" and i + 1 < len(args):
+                imports.append(args[i + 1])
+                i += 1
+            else:
+                rest.append(args[i])
+            i += 1
+        command.append(f"--crossref-import={','.join(imports)}")
+        args = rest
+    return command + args
 
 
 def cmd_sweep(pytest_args: Sequence[str]) -> int:

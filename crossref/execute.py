@@ -304,7 +304,10 @@ def symint_arguments(op) -> frozenset[str]:
     return frozenset(n for n in names if not _DIM_NAME.fullmatch(n))
 
 
-_DIM_NAME = re.compile(r"dims?|axis|axes|\w+_dims?|dims?\d")
+#: SymInt arguments named as dims (never traced as sizes). ``head_dim``-like names are
+#: sizes, so only these exact names; repro.py's template keeps the same pattern.
+DIM_NAME_PATTERN = r"dims?|dim\d|axis|axes|axis\d|start_dim|end_dim"
+_DIM_NAME = re.compile(DIM_NAME_PATTERN)
 
 
 def _symbolic_ints(op, env, args: tuple, kwargs: dict, symbols: dict) -> tuple[tuple, dict]:

@@ -50,10 +50,21 @@ def _cuda_initialized() -> bool:
     return bool(torch.cuda.is_available() and torch.cuda.is_initialized())
 
 
-def _serve(conn, progress, checker_kwargs: dict) -> None:  # pragma: no cover - runs in the child
+def _registering_imports() -> list:
+    from .catalog import registering_imports
+
+    return registering_imports()
+
+
+def _serve(conn, progress, checker_kwargs: dict, imports: list = ()) -> None:  # pragma: no cover - in the child
     import os
 
     import torch
+
+    if imports:
+        from .catalog import import_registering
+
+        import_registering(list(imports))
 
     # One intra-op thread, as in DataLoader workers: an OpenMP pool the parent started
     # does not survive fork (a parallel region in the child would wait for threads that
@@ -117,7 +128,9 @@ class Isolated:
             _torch.new_fake_mode()
         parent, child = self.ctx.Pipe()
         self.progress = self.ctx.Value("i", 0, lock=False)
-        self.proc = self.ctx.Process(target=_serve, args=(child, self.progress, self.checker_kwargs),
+        # A spawned child starts bare: it imports the modules that register custom ops.
+        imports = [] if self.ctx.get_start_method() == "fork" else _registering_imports()
+        self.proc = self.ctx.Process(target=_serve, args=(child, self.progress, self.checker_kwargs, imports),
                                      daemon=True, name="crossref-executor")
         self.proc.start()
         child.close()

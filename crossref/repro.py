@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from . import catalog
+from .execute import DIM_NAME_PATTERN
 from .opcall import DEVICE, OpCall, TensorSpec, storage_values
 
 _HELPERS = '''\
@@ -99,7 +100,8 @@ def symbolic(mode, env, args, kwargs, inputs, op):
         return v
 
     args, kwargs = [swap(a, memo) for a in args], {k: swap(v, memo) for k, v in kwargs.items()}
-    names = set(re.findall(r"SymInt(?:\\[\\d*\\])?\\??\\s+(\\w+)", str(op._schema)))
+    names = {{n for n in re.findall(r"SymInt(?:\\[\\d*\\])?\\??\\s+(\\w+)", str(op._schema))
+             if not re.fullmatch(DIM_NAMES, n)}}  # dims stay constants
     for i, a in enumerate(op._schema.arguments):
         if a.name not in names:
             continue
@@ -287,7 +289,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 {imports}
 nan, inf = float("nan"), float("inf")
 DEVICE = {device!r}
-OP = torch.ops.{namespace}.{packet}.{overload}
+{op_lookup}
 CATEGORY = {category!r}
 FIELD = {field!r}
 ALL_STRIDES = {all_strides!r}
@@ -298,6 +300,7 @@ MODE = {mode!r}
 DYNAMIC = {dynamic!r}  # symbolic: dynamic dims per input tensor, a bitmask (None: all)
 GRAD_LAYOUT = {grad_layout!r}  # backward: how grad_outputs are laid out
 INNER_OP = {inner_op!r}  # backward: the first op inside the backward whose answers differ
+DIM_NAMES = {dim_names!r}  # symbolic: SymInt arguments named so stay constants
 AUTOCAST = {autocast}  # autocast: the dtype
 
 
@@ -476,6 +479,18 @@ def _call_code(call: OpCall, names: dict[TensorSpec, str]) -> tuple[str, str, st
     return args, kwargs, inputs
 
 
+def _op_lookup(op: str) -> str:
+    """``OP = torch.ops...``; for a custom op, a missing registration is exit code 2 with
+    one line (not 1, which says the finding reproduces)."""
+    namespace, packet, overload = op.split(".", 2)
+    line = f"OP = torch.ops.{namespace}.{packet}.{overload}"
+    if namespace == "aten":
+        return line
+    return (f"try:\n    {line}\nexcept (AttributeError, RuntimeError):\n"
+            f"    print('{namespace}::{packet} is not registered: import the module that registers it at the top "
+            f"of this script', file=sys.stderr)\n    sys.exit(2)")
+
+
 def _import_lines(op: str) -> str:
     """Source that imports the modules registering a custom op (none for aten), each
     found from the folder it was imported from, so the script runs from anywhere."""
@@ -483,6 +498,13 @@ def _import_lines(op: str) -> str:
     for name in catalog.registering_modules(op):
         module = sys.modules.get(name)
         path = getattr(module, "__file__", None)
+        if name in catalog.IMPORTED_FILES:  # imported by file (--crossref-import=path.py): load it so again
+            lines += ["import importlib.util",
+                      f"_spec = importlib.util.spec_from_file_location({name!r}, {catalog.IMPORTED_FILES[name]!r})",
+                      "_module = importlib.util.module_from_spec(_spec)",
+                      f"sys.modules[{name!r}] = _module",
+                      f"_spec.loader.exec_module(_module)  # registers {op.rsplit('.', 1)[0]}"]
+            continue
         if path:  # the folder that holds the top-level package (or the module file)
             root = Path(path).resolve().parent
             for _ in range(name.count(".") + (Path(path).name == "__init__.py")):
@@ -513,6 +535,8 @@ def render(call: OpCall, *, signature: str, category: str, field: str, device: s
     namespace, packet, overload = call.op.split(".", 2)
     return _TEMPLATE.format(
         imports=_import_lines(call.op),
+        dim_names=DIM_NAME_PATTERN,
+        op_lookup=_op_lookup(call.op),
         namespace=namespace,
         signature=signature,
         category=category,

@@ -86,6 +86,7 @@ class ItemSearch:
     shrink_seconds: float = 2.0
     shrink_checks: dict[str, int] = field(default_factory=lambda: dict(SHRINK_CHECKS))
     frozen: frozenset[str] = frozenset()  # arguments the shrinker leaves alone (shrink.py)
+    last_error: str = ""  # the last error a real kernel raised on a drawn call (static mode)
     examples: int = 0
     checks: int = 0
     variants: int = 0
@@ -111,6 +112,9 @@ class ItemSearch:
             self.examples += 1
         accepted = all(ch.real.error is None for ch in checks if ch.mode == "static")
         self.valid += accepted
+        if not accepted:
+            self.last_error = next(ch.real.error.short() for ch in checks
+                                   if ch.mode == "static" and ch.real.error is not None)
         size = None
         for ch in checks:
             for f in ch.findings if ch.selected else ():

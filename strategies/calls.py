@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 import torch
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 from crossref.catalog import OpEntry, functional_sibling
 from crossref.opcall import (
@@ -445,6 +446,9 @@ def _fixed(ctx: Ctx, value: Any) -> Any:
     tensors (``TensorRecipe``, also inside lists) moved into the call's builder."""
     if isinstance(value, st.SearchStrategy):
         value = ctx.draw(value)
+    if isinstance(value, torch.Tensor):
+        raise InvalidArgument(f"a strategy drew the tensor {type(value).__name__}{tuple(value.shape)} for an "
+                              "argument: draw tensors with crossref.tensors(...) (a recipe a repro can rebuild)")
     if isinstance(value, TensorRecipe):
         return ctx.builder.adopt(value)
     if isinstance(value, (list, tuple)) and any(isinstance(v, (TensorRecipe, st.SearchStrategy)) for v in value):
@@ -474,12 +478,8 @@ def op_calls(draw, entry: OpEntry, *, raw_probability: float = 0.1, builder: Cal
     from .families import refiner_for
 
     if not 0.0 <= raw_probability <= 1.0:
-        from hypothesis.errors import InvalidArgument
-
         raise InvalidArgument(f"raw_probability={raw_probability!r} must be within [0, 1]")
     if anchor is not None and builder is None:
-        from hypothesis.errors import InvalidArgument
-
         raise InvalidArgument(f"anchor={anchor!r} needs the builder it belongs to")
     builder = CallBuilder() if builder is None else builder
     # High draws mean raw, so shrinking (towards 0) moves to a refined call.

@@ -21,16 +21,12 @@ not know yet, written as ``--crossref-ops aten.mm.*``, would be taken for a path
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from crossref import catalog
 from crossref.errors import UsageError
-from crossref.session import Options, parse_options, shard_items
-
-from .controller import Controller
-from .worker import Worker, is_worker
 
 _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
            HealthCheck.large_base_example, HealthCheck.function_scoped_fixture]
@@ -38,17 +34,27 @@ _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_
 # profiling showed to cost more than all the checks of a sweep.
 _PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
 _COMMON = dict(deadline=None, suppress_health_check=_HEALTH, phases=_PHASES, print_blob=True)
-# Registered when the plugin loads and selected with Hypothesis's own --hypothesis-profile.
-# None is loaded here: crossref installed in a project must not change the settings of
-# that project's own Hypothesis tests. crossref's items read the selected profile.
-settings.register_profile("dev", max_examples=20, **_COMMON)
-settings.register_profile("ci", max_examples=25, derandomize=True, database=None, **_COMMON)
-settings.register_profile("nightly", max_examples=300, **_COMMON)
+#: crossref's profiles, selected with Hypothesis's own --hypothesis-profile NAME. crossref
+#: installed in a project must not change the settings of that project's own Hypothesis
+#: tests: none is loaded here, and a name Hypothesis (or anyone) registered already keeps
+#: its profile (Hypothesis has a built-in "ci", loaded when CI is set). A name is
+#: registered only where it is missing, so that --hypothesis-profile accepts it;
+#: crossref's items run under these settings whatever the registered profile says.
+PROFILES = {
+    "dev": settings(max_examples=20, **_COMMON),
+    "ci": settings(max_examples=25, derandomize=True, database=None, **_COMMON),
+    "nightly": settings(max_examples=300, **_COMMON),
+}
+for _name, _profile in PROFILES.items():
+    try:
+        settings.get_profile(_name)
+    except Exception:  # noqa: BLE001 - InvalidArgument: not registered yet
+        settings.register_profile(_name, parent=_profile)
 
 #: The profile crossref uses when neither --hypothesis-profile nor CROSSREF_PROFILE names one.
 DEFAULT_PROFILE = "dev"
 
-OPTIONS = pytest.StashKey[Options]()
+OPTIONS = pytest.StashKey["Options"]()
 PROFILE = pytest.StashKey[str]()
 SETTINGS = pytest.StashKey[settings]()
 IMPORTED = pytest.StashKey[tuple]()
@@ -109,7 +115,34 @@ def profile_name(config) -> str:
     return config.getoption("hypothesis_profile", None) or os.environ.get("CROSSREF_PROFILE", DEFAULT_PROFILE)
 
 
+SUITES = Path(__file__).resolve().parent
+
+
+def active(config) -> bool:
+    """Whether this run involves crossref: a --crossref-* option, or a test path at, in
+    or above crossref's suites (``pytest`` in the checkout, ``crossref sweep``). An
+    xdist worker follows its controller. Any other run (a project's own tests, with
+    crossref installed) gets nothing of crossref: no torch import, no parts, no lines."""
+    if hasattr(config, "workerinput"):
+        return "crossref_run_dir" in config.workerinput
+    if any(str(a).startswith("--crossref") for a in config.invocation_params.args):
+        return True
+    for arg in config.args:
+        path = (Path(config.invocation_params.dir) / str(arg).split("::", 1)[0]).resolve()
+        if path == SUITES or SUITES in path.parents or path in SUITES.parents:
+            return True
+    return False
+
+
 def pytest_configure(config):
+    if not active(config):
+        return
+    from crossref import catalog
+    from crossref.session import parse_options
+
+    from .controller import Controller
+    from .worker import Worker, is_worker
+
     args = [str(a) for a in config.invocation_params.args]
     for option, value in zip(args, args[1:]):
         if option in _PATH_OPTIONS and os.path.exists(value):
@@ -124,9 +157,9 @@ def pytest_configure(config):
                              isolate=not config.getoption("crossref_no_isolate"))
         name = profile_name(config)
         try:
-            chosen = settings.get_profile(name)
+            chosen = PROFILES.get(name) or settings.get_profile(name)
         except Exception:  # noqa: BLE001 - Hypothesis raises InvalidArgument; its text lists nothing
-            raise UsageError(f"Hypothesis profile {name!r} is not registered (crossref registers dev, ci, "
+            raise UsageError(f"Hypothesis profile {name!r} is not registered (crossref's: dev, ci, "
                              "nightly)") from None
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -142,8 +175,16 @@ def pytest_configure(config):
     config.pluginmanager.register(Worker(config, opts, chosen, name, controller), "crossref-worker")
 
 
+_INACTIVE = ("crossref is not active in this run: its test items need a --crossref-* option "
+             "(e.g. --crossref-ops='mylib.*') or crossref's suites as a test path")
+
+
 def pytest_generate_tests(metafunc):
     if "op_entry" in metafunc.fixturenames:
+        if OPTIONS not in metafunc.config.stash:
+            raise pytest.UsageError(_INACTIVE)
+        from crossref import catalog
+
         opts = metafunc.config.stash[OPTIONS]
         entries = catalog.select(list(opts.ops) or None)
         metafunc.parametrize("op_entry", entries, ids=[e.name for e in entries])
@@ -151,9 +192,11 @@ def pytest_generate_tests(metafunc):
 
 def pytest_collection_modifyitems(session, config, items):
     """``--crossref-shard K/N``: every process that collects keeps the same share."""
-    shard = config.stash[OPTIONS].shard
+    shard = config.stash[OPTIONS].shard if OPTIONS in config.stash else None
     if shard is None:
         return
+    from crossref.session import shard_items
+
     keep = shard_items([item.nodeid for item in items], shard)
     deselected = [item for item in items if item.nodeid not in keep]
     items[:] = [item for item in items if item.nodeid in keep]
@@ -164,4 +207,7 @@ def pytest_collection_modifyitems(session, config, items):
 def crossref_session(pytestconfig):
     """This process's ``crossref.session.WorkerSession``: its checker and recorder, made
     on first use (a run that checks no op writes nothing)."""
-    return pytestconfig.pluginmanager.get_plugin("crossref-worker").session()
+    worker = pytestconfig.pluginmanager.get_plugin("crossref-worker")
+    if worker is None:
+        raise pytest.UsageError(_INACTIVE)
+    return worker.session()

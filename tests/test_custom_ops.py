@@ -114,18 +114,63 @@ def test_an_op_can_be_named_every_way(op):
      r"argument x: pass a tensor as crossref\.tensors"),
     (lambda: crossref.check_op("crossref_test::value_rank", devices="tpu"), r"devices: unknown device 'tpu'"),
     (lambda: crossref.check_op("crossref_test::value_rank", examples=0), r"examples=0 must be a whole number"),
-    (lambda: crossref.check_op("crossref_test::value_rank", modes="eager"), r"unknown mode 'eager'"),
+    (lambda: crossref.check_op("crossref_test::value_rank", modes="eager"), r"modes='eager': choose from static"),
     (lambda: crossref.check_op(42), r"op=42 is not an operator"),
     (lambda: crossref.check_op("nosuchlib::op"), r"op 'nosuchlib::op' is not registered"),
     (lambda: crossref.check_op(torch.ops.aten.add), r"aten\.add has several overloads"),
     (lambda: crossref.tensors(dtype=torch.float16, min_dims=3, max_dims=2), r"min_dims=3 is larger than max_dims=2"),
+    (lambda: crossref.check_op("crossref_test::value_rank", x=None), r"argument x=None does not fit its type Tensor"),
+    (lambda: crossref.check_op("crossref_test::dtype_ignores_flag", to_double="yes"),
+     r"argument to_double='yes' does not fit its type bool"),
+    (lambda: crossref.check_op("crossref_test::value_rank", x=st.just(torch.ones(2))),
+     r"a strategy drew the tensor Tensor\(2,\) for an argument"),
+    (lambda: crossref.check_op("crossref_test::missing_empty_check", examples=5, modes="static",
+                               x=crossref.tensors(shape=(0,))),
+     r"the real kernel accepted none of the \d+ calls drawn \(the last error: ValueError: no_empty"),
+    (lambda: crossref.check_op("crossref_test::value_rank", seed="x"), r"seed='x' must be a whole number"),
 ], ids=["unknown-argument", "tensor-value", "device", "examples", "mode", "not-an-op", "unregistered",
-        "ambiguous-packet", "tensor-bounds"])
+        "ambiguous-packet", "tensor-bounds", "none-for-tensor", "str-for-bool", "drawn-tensor", "nothing-valid",
+        "seed"])
 def test_bad_api_input_is_one_clear_error(call, message):
     from hypothesis.errors import InvalidArgument
 
     with pytest.raises((UsageError, InvalidArgument), match=message):
         call()
+
+
+def test_a_repro_whose_op_is_not_registered_says_so_with_exit_code_2(tmp_path):
+    """An op defined in a script's __main__ cannot be imported by its repro: the repro
+    says so in one line and exits 2 (1 would say the finding reproduces)."""
+    script = tmp_path / "mine.py"
+    script.write_text(_readme_block("Test your custom op's fake kernel").replace(
+        "for finding in crossref.check_op(scale):\n    print(finding)",
+        "open('repro.py', 'w').write(crossref.check_op(scale, examples=10, modes='static')[0].repro_script)"))
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    repro = subprocess.run([sys.executable, "repro.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert repro.returncode == 2, repro.stdout + repro.stderr
+    assert "mylib::scale is not registered: import the module that registers it" in repro.stderr
+    assert "Traceback" not in repro.stderr
+
+
+def test_a_spawned_isolation_child_imports_the_modules_of_custom_ops():
+    """After CUDA is initialized the isolation child is spawned, not forked: it must
+    import the modules that register the ops to check them at all."""
+    from crossref.isolate import Isolated, IsolationOptions
+    from crossref.opcall import CallBuilder, StorageSpec, TensorSpec
+
+    b = CallBuilder()
+    x = TensorSpec(b.add_storage(StorageSpec(torch.float32, 0)), (0,), (1,))
+    call = b.build("crossref_test.missing_empty_check.default", [x], {})
+    isolated = Isolated({"devices": ("cpu",), "all_strides": False, "checks": ("forward",)},
+                        IsolationOptions(start_method="spawn"))
+    try:
+        [check] = isolated.compute(call, frozenset(), None, False, ("static",))
+    finally:
+        isolated.close()
+    assert check.status != "crash", check
+    assert check.real.error.type == "ValueError" and check.fake.error is None
+    assert [f.category for f in check.findings] == ["missing_error"]
 
 
 def test_a_cuda_only_op_skips_cleanly_without_a_gpu():
@@ -166,6 +211,11 @@ def test_the_sweep_checks_a_custom_namespace_loaded_with_crossref_import(sweep_r
         assert rows.empty, rows[["op", "category", "mode", "field", "example"]].to_string()
     summary = pd.read_json(report_dir / "summary.json", typ="series")
     assert summary["imports"] == ["custom_ops"]
+    # a repro of an op whose module was imported by file loads it by path, from any directory
+    row = failing[failing["op"] == "crossref_test.value_rank.default"].iloc[0]
+    repro = subprocess.run([sys.executable, str(report_dir / row["repro"])], cwd="/", capture_output=True, text=True,
+                           timeout=120)
+    assert repro.returncode == 1 and "REPRODUCES" in repro.stdout, repro.stdout + repro.stderr
     if not torch.cuda.is_available():  # the CUDA-only op
         result.stdout.fnmatch_lines(["* 1 skipped*"])
 

@@ -131,18 +131,30 @@ def test_runs_without_xdist_loaded(crossref_run):
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
 
 
-def test_the_plugin_leaves_a_projects_own_hypothesis_settings_alone(pytester):
-    """crossref installed in a project registers its profiles but loads none: the
-    project's own Hypothesis tests keep Hypothesis's defaults (100 examples)."""
+@pytest.mark.parametrize("ci", ["", "1"], ids=["local", "CI-set"])
+def test_the_plugin_leaves_a_projects_own_hypothesis_settings_alone(pytester, monkeypatch, ci):
+    """crossref installed in a project loads no profile and takes no profile name that
+    is already registered (Hypothesis's own "ci", loaded when CI is set): the project's
+    Hypothesis tests run with the settings they have without crossref; and a run that
+    does not involve crossref does not even import torch."""
+    if ci:
+        monkeypatch.setenv("CI", ci)
+    else:
+        monkeypatch.delenv("CI", raising=False)
     pytester.makepyfile(test_mine="""
         from hypothesis import settings
 
         def test_defaults():
-            assert settings.default.max_examples == 100 and settings.default.deadline is not None
-            assert settings.get_profile("ci").max_examples == 25  # registered all the same
+            import sys
+            print("SETTINGS", settings.default.max_examples, settings.default.deadline,
+                  settings.default.suppress_health_check, "torch" in sys.modules)
     """)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    seen = []
+    for plugin in ("crossref", "no:crossref"):
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", plugin, "-s")
+        assert result.ret == 0, result.stdout.str() + result.stderr.str()
+        seen.append([line.split("SETTINGS", 1)[1] for line in result.stdout.lines if "SETTINGS" in line])
+    assert seen[0] == seen[1] and seen[0] and seen[0][0].endswith("False"), seen
 
 
 def test_reports_default_to_the_directory_pytest_runs_in(pytester, monkeypatch):
@@ -168,7 +180,14 @@ def test_the_parts_are_registered_by_role(pytester):
                 f.write(f"{pm.get_plugin('crossref-controller') is not None} {pm.get_plugin('crossref-worker') is not None}")
     """)
     pytester.makepyfile(test_a="def test_a(): pass", test_b="def test_b(): pass")
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--crossref-examples=1")
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
     seen = {p.name.split("-")[1]: p.read_text() for p in pytester.path.glob("parts-*")}
     assert seen["main"] == "True True" and seen["worker"] == "False True", seen
+    for p in pytester.path.glob("parts-*"):
+        p.unlink()
+    # a run without crossref options or suites is none of crossref's business: no parts
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    seen = {p.name.split("-")[1]: p.read_text() for p in pytester.path.glob("parts-*")}
+    assert seen["main"] == "False False" and seen["worker"] == "False False", seen
