@@ -100,8 +100,8 @@ def symbolic(mode, env, args, kwargs, inputs, op):
         return v
 
     args, kwargs = [swap(a, memo) for a in args], {k: swap(v, memo) for k, v in kwargs.items()}
-    names = {{n for n in re.findall(r"SymInt(?:\\[\\d*\\])?\\??\\s+(\\w+)", str(op._schema))
-             if not re.fullmatch(DIM_NAMES, n)}}  # dims stay constants
+    names = {n for n in re.findall(r"SymInt(?:\\[\\d*\\])?\\??\\s+(\\w+)", str(op._schema))
+             if not re.fullmatch(DIM_NAMES, n)}  # dims stay constants
     for i, a in enumerate(op._schema.arguments):
         if a.name not in names:
             continue
