@@ -143,30 +143,34 @@ def custom_op_overload(obj) -> torch._ops.OpOverload | None:
     return obj._opoverload if isinstance(obj, CustomOpDef) else None
 
 
-def custom_op_modules() -> list[str]:
-    """The modules torch.library.custom_op ops were defined in (private registry OPDEFS)."""
+def _opdefs() -> dict:
+    """torch.library.custom_op's registry of its ops, qualified name -> CustomOpDef
+    (private: torch._library.custom_ops.OPDEFS); empty where torch has none."""
     try:
         from torch._library.custom_ops import OPDEFS
     except ImportError:
-        return []
-    found = (getattr(getattr(d, "_init_fn", None), "__module__", None) for d in list(OPDEFS.values()))
-    return list(dict.fromkeys(m for m in found if m))
+        return {}
+    return dict(OPDEFS)
+
+
+def _module_of(opdef) -> str | None:
+    return getattr(getattr(opdef, "_init_fn", None), "__module__", None)
+
+
+def custom_op_modules() -> list[str]:
+    """The modules torch.library.custom_op ops were defined in."""
+    return list(dict.fromkeys(m for m in map(_module_of, _opdefs().values()) if m))
 
 
 def defining_module(qualname: str) -> str | None:
     """The module whose function torch.library.custom_op made the op ``ns::name`` of
-    (for an op defined with a Library: that of a custom_op of the same namespace), or
-    None. torch keeps custom ops in a private registry (torch._library.custom_ops.OPDEFS)."""
-    try:
-        from torch._library.custom_ops import OPDEFS
-    except ImportError:
-        return None
-    opdef = OPDEFS.get(qualname)
+    (for an op defined with a Library: that of a custom_op of the same namespace), or None."""
+    opdefs = _opdefs()
+    opdef = opdefs.get(qualname)
     if opdef is None:  # an op defined with a Library: a custom_op of its namespace says where it lives
         namespace = qualname.split("::", 1)[0] + "::"
-        opdef = next((d for name, d in OPDEFS.items() if name.startswith(namespace)), None)
-    fn = getattr(opdef, "_init_fn", None)
-    return getattr(fn, "__module__", None)
+        opdef = next((d for name, d in opdefs.items() if name.startswith(namespace)), None)
+    return _module_of(opdef)
 
 
 def dispatcher_op_names() -> frozenset[str]:

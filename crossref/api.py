@@ -31,7 +31,7 @@ from .failure import message
 from .modes import DEFAULT_MODES
 from .opcall import OpCall, TensorRecipe
 from .search import ItemResult, ItemSearch
-from .session import available_devices, parse_modes
+from .session import available_devices, check_devices, parse_modes
 
 #: Seconds one ``check_op`` may spend shrinking its new findings, shared among them.
 SHRINK_SECONDS = 10.0
@@ -205,16 +205,6 @@ def _arguments(entry: catalog.OpEntry, arguments: dict[str, Any]) -> dict[str, A
 
 
 def _devices(devices: Any) -> tuple[str, ...]:
-    have = available_devices()
     if devices is None:
-        return have
-    chosen = (devices,) if isinstance(devices, str) else tuple(devices)
-    for d in chosen:
-        if d not in ("cpu", "cuda"):
-            raise UsageError(f"devices: unknown device {d!r} (choose from cpu, cuda)")
-        if d not in have:
-            raise UsageError(f"devices: {d!r} requested but not available on this machine "
-                             f"(available: {', '.join(have)})")
-    if not chosen:
-        raise UsageError(f"devices={devices!r} names no device")
-    return chosen
+        return available_devices()
+    return check_devices((devices,) if isinstance(devices, str) else tuple(devices), devices, "devices")

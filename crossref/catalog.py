@@ -245,7 +245,8 @@ _VIEW_BASES = frozenset(
 _KEYS = ("CPU", "CUDA", "Meta") + COMPOSITE_KEYS
 
 
-def _skip_reason(schema: torch._C.FunctionSchema, packet: str, kernels: frozenset[str]) -> str | None:
+def _type_skip_reason(schema: torch._C.FunctionSchema) -> str | None:
+    """Why no call of the schema can be made up (an argument or return type), or None."""
     for a in schema.arguments:
         reason = _UNDRIVABLE_TYPES.get(_type_str(a.type))
         if reason is not None:
@@ -255,6 +256,13 @@ def _skip_reason(schema: torch._C.FunctionSchema, packet: str, kernels: frozense
     for r in schema.returns:
         if _type_str(r.type).startswith("__torch__"):
             return "returns a TorchScript class object"
+    return None
+
+
+def _skip_reason(schema: torch._C.FunctionSchema, packet: str, kernels: frozenset[str]) -> str | None:
+    reason = _type_skip_reason(schema)
+    if reason is not None:
+        return reason
     if packet.rstrip("_") in _UNCHECKED or packet in _UNCHECKED:
         return _UNCHECKED.get(packet, _UNCHECKED.get(packet.rstrip("_")))
     for fragment, reason in _BACKEND_FRAGMENTS:
@@ -329,12 +337,10 @@ def _entries(schemas) -> tuple[OpEntry, ...]:
 
 
 def _custom_skip_reason(schema: torch._C.FunctionSchema, kernels: frozenset[str]) -> str | None:
-    for a in schema.arguments:
-        reason = _UNDRIVABLE_TYPES.get(_type_str(a.type))
-        if reason is not None:
-            return reason
-        if _type_str(a.type).startswith("__torch__"):
-            return "needs a TorchScript class object"
+    """``_skip_reason`` without the aten name lists (backends, unchecked kernels)."""
+    reason = _type_skip_reason(schema)
+    if reason is not None:
+        return reason
     if not kernels - {"Meta"}:
         return "no kernel for CPU, CUDA or a composite key"
     return None
@@ -445,14 +451,7 @@ def import_modules(spec: str | None, *, base: str | Path | None = None) -> tuple
                     # another module of that name (pytest's own conftest, say): load this one apart
                     name = f"{path.stem}_{zlib.crc32(str(path.resolve()).encode()):08x}"
                 if name not in sys.modules:
-                    module_spec = importlib.util.spec_from_file_location(name, path)
-                    module = importlib.util.module_from_spec(module_spec)
-                    sys.modules[name] = module
-                    try:
-                        module_spec.loader.exec_module(module)
-                    except BaseException:
-                        del sys.modules[name]
-                        raise
+                    _load_file(name, path)
             else:
                 name = item
                 folder = str(Path(base or ".").resolve())
@@ -473,6 +472,18 @@ def import_modules(spec: str | None, *, base: str | Path | None = None) -> tuple
     return tuple(names)
 
 
+def _load_file(name: str, path: str | Path) -> None:
+    """Import the file ``path`` as module ``name`` (in sys.modules only if it succeeds)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+
+
 def registering_imports() -> list[tuple[str, str | None]]:
     """(module name, file or None) of every module known to register custom ops: those
     ``import_modules`` imported and those torch.library.custom_op ops were defined in. A
@@ -488,15 +499,9 @@ def import_registering(modules: list[tuple[str, str | None]]) -> None:
         if name in sys.modules:
             continue
         try:
-            if path is not None:
-                spec = importlib.util.spec_from_file_location(name, path)
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[name] = module
-                spec.loader.exec_module(module)
-            else:
-                importlib.import_module(name)
+            _load_file(name, path) if path is not None else importlib.import_module(name)
         except Exception:  # noqa: BLE001 - the parent imported it; a child that cannot is told by its checks
-            sys.modules.pop(name, None)
+            pass
 
 
 def registering_modules(name: str) -> tuple[str, ...]:

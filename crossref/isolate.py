@@ -50,12 +50,6 @@ def _cuda_initialized() -> bool:
     return bool(torch.cuda.is_available() and torch.cuda.is_initialized())
 
 
-def _registering_imports() -> list:
-    from .catalog import registering_imports
-
-    return registering_imports()
-
-
 def _serve(conn, progress, checker_kwargs: dict, imports: list = ()) -> None:  # pragma: no cover - in the child
     import os
 
@@ -129,7 +123,9 @@ class Isolated:
         parent, child = self.ctx.Pipe()
         self.progress = self.ctx.Value("i", 0, lock=False)
         # A spawned child starts bare: it imports the modules that register custom ops.
-        imports = [] if self.ctx.get_start_method() == "fork" else _registering_imports()
+        from .catalog import registering_imports
+
+        imports = [] if self.ctx.get_start_method() == "fork" else registering_imports()
         self.proc = self.ctx.Process(target=_serve, args=(child, self.progress, self.checker_kwargs, imports),
                                      daemon=True, name="crossref-executor")
         self.proc.start()

@@ -63,19 +63,8 @@ def parse_options(ops: str | None, devices: str | None, examples: str | int | No
                              "like 'aten.add.*' or 'mylib.scale.default'")
     if patterns:
         catalog.select(list(patterns))  # raises for a pattern that matches nothing
-    have = available_devices()
-    if devices:
-        chosen = tuple(d.strip() for d in devices.split(",") if d.strip())
-        for d in chosen:
-            if d not in ("cpu", "cuda"):
-                raise UsageError(f"--crossref-devices: unknown device {d!r} (choose from cpu, cuda)")
-            if d not in have:
-                raise UsageError(f"--crossref-devices: {d!r} requested but not available on this machine "
-                                 f"(available: {', '.join(have)})")
-        if not chosen:
-            raise UsageError(f"--crossref-devices={devices!r} names no device")
-    else:
-        chosen = have
+    chosen = check_devices(tuple(d.strip() for d in devices.split(",") if d.strip()), devices,
+                           "--crossref-devices") if devices else available_devices()
     n = None
     if examples is not None:
         try:
@@ -117,6 +106,21 @@ def parse_options(ops: str | None, devices: str | None, examples: str | int | No
     return Options(patterns, chosen, n, Path(report_dir) if report_dir else None, bool(all_strides), budget,
                    selected, bool(isolate), limit, base, bool(update_baseline), bool(strict), parse_shard(shard),
                    parse_modes(modes))
+
+
+def check_devices(chosen: tuple[str, ...], raw, name: str) -> tuple[str, ...]:
+    """``chosen`` when every device is known and present here; else a UsageError that
+    names the option or argument (``name``) and the value (``raw``: as the user gave it)."""
+    have = available_devices()
+    for d in chosen:
+        if d not in ("cpu", "cuda"):
+            raise UsageError(f"{name}: unknown device {d!r} (choose from cpu, cuda)")
+        if d not in have:
+            raise UsageError(f"{name}: {d!r} requested but not available on this machine "
+                             f"(available: {', '.join(have)})")
+    if not chosen:
+        raise UsageError(f"{name}={raw!r} names no device")
+    return chosen
 
 
 def parse_modes(text: str | None) -> tuple[str, ...]:

@@ -167,7 +167,7 @@ def tensors(
     check_bounds("min_dims", min_dims, "max_dims", max_dims)
     check_bounds("min_side", min_side, "min_side", min_side)
     check_bounds("max_numel", max_numel, "max_numel", max_numel, minimum=1)
-    if shape is not None and len(shape) < min_dims or shape is not None and len(shape) > max_dims:
+    if shape is not None and not min_dims <= len(shape) <= max_dims:
         raise InvalidArgument(f"shape={tuple(shape)!r} has {len(shape)} dims, outside min_dims={min_dims}.."
                               f"max_dims={max_dims}")
     if builder is None:

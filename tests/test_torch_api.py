@@ -103,6 +103,7 @@ def test_all_schemas_and_defining_module_see_custom_ops():
     assert _torch.custom_op_overload(module.value_rank) is torch.ops.crossref_test.value_rank.default
     assert _torch.custom_op_overload(torch.ops.aten.add) is None
     assert _torch.defining_module("aten::add") is None
+    assert "custom_ops" in _torch.custom_op_modules()
 
 
 def test_dispatcher_op_names():
