@@ -8,6 +8,7 @@ this file alone (tests/test_torch_api.py checks each against the installed torch
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 from typing import Any, Iterator
@@ -326,3 +327,174 @@ class OpLog(TorchDispatchMode):
         if name.startswith("aten."):  # not fake mode's own queries (prim.device) of its tensors
             self.calls.append((name, self.describe(out)))
         return out
+
+
+# --------------------------------------------------------------------------- where a fake answer comes from
+# Fake mode answers an op from Python (a meta registration, a decomposition, a reference,
+# a handler in fake_impls, a custom op's fake kernel) or from a C++ meta kernel, and
+# records nothing of which. crossref watches the Python calls of one fake run
+# (sys.setprofile) and names the outermost implementation function that ran. Which files
+# hold implementations is torch's source layout: it lives here.
+
+import sys  # noqa: E402
+import sysconfig  # noqa: E402
+
+_TORCH_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(torch.__file__))) + os.sep
+#: Files (relative to torch's parent folder) whose functions compute fake answers.
+IMPL_PATHS = ("torch/_meta_registrations.py", "torch/_decomp/", "torch/_refs/", "torch/_prims/")
+#: fake_impls.py also holds the predicates fake mode asks before it picks a handler:
+#: only its registered handlers (and the fast binary path they share) are implementations.
+_FAKE_IMPLS_PATH = "torch/_subclasses/fake_impls.py"
+#: Wrappers shared by many implementations (out=, type promotion, opmath casts): not the
+#: op's own function, but the cause of what they do to every op they wrap (resizing out=).
+WRAPPER_PATHS = ("torch/_prims_common/wrappers.py", "torch/_decomp/decompositions.py:pw_cast_for_opmath",
+                 "torch/_decomp/__init__.py:_convert_out_params",
+                 "torch/_subclasses/fake_impls.py:dispatch_to_op_implementations_dict")
+#: What calls a custom op's fake kernel: torch.library's machinery (register_fake), or
+#: an OpOverload call, through the dispatcher, for a kernel a Library registered for Meta.
+_LIBRARY_PATHS = ("torch/_library/", "torch/library.py", "torch/_ops.py")
+_FAKE_TENSOR_PATH = "torch/_subclasses/fake_tensor.py"
+
+
+def _relative(filename: str) -> str:
+    path = os.path.abspath(filename)
+    return path[len(_TORCH_PARENT):].replace(os.sep, "/") if path.startswith(_TORCH_PARENT) else ""
+
+
+def _qualname(code) -> str:
+    return getattr(code, "co_qualname", code.co_name)  # co_qualname: Python 3.11+
+
+
+def _code_kind(code) -> str:
+    """``impl``, ``wrapper``, ``library``, ``dispatch`` (fake mode's entry), ``torch``
+    (other torch code) or ``other`` (anything outside torch)."""
+    rel = _relative(code.co_filename)
+    if not rel:
+        return "other"
+    where = f"{rel}:{_qualname(code)}"
+    if any(where.startswith(p) for p in WRAPPER_PATHS):
+        return "wrapper"
+    if rel.startswith(IMPL_PATHS) and _qualname(code).split(".<locals>.")[0].endswith("_wrapper"):
+        return "wrapper"  # _refs' _inplace_wrapper and the like
+    if rel.startswith(IMPL_PATHS):
+        return "impl"
+    if rel == _FAKE_IMPLS_PATH:
+        return "impl" if code in _fake_impl_handlers() or _qualname(code).startswith("make_fast_binary_impl") else "torch"
+    if rel.startswith(_LIBRARY_PATHS):
+        return "library"
+    if rel == _FAKE_TENSOR_PATH and code.co_name == "__torch_dispatch__":
+        return "dispatch"
+    return "torch"
+
+
+@functools.lru_cache(maxsize=1)
+def _fake_impl_handlers() -> frozenset:
+    """The code of every handler fake_impls registers (``register_op_impl``)."""
+    from torch._subclasses import fake_impls
+
+    handlers = list(fake_impls.op_implementations_dict.values())
+    handlers += [impl for _, impl in fake_impls.op_implementations_checks]
+    return frozenset(getattr(h, "__code__", None) for h in handlers) - {None}
+
+
+def _name(code, frame=None) -> str:
+    """``torch/_refs/__init__.py:div`` for torch's code; ``module:function`` for a custom
+    op's. A nested function is named by its outermost enclosing one (the factory that
+    made it: ``out_wrapper``, ``_make_elementwise_unary_reference``)."""
+    qual = _qualname(code).split(".<locals>.")[0]
+    rel = _relative(code.co_filename)
+    if rel:
+        return f"{rel}:{qual}"
+    module = (frame.f_globals.get("__name__") if frame is not None else None) or os.path.basename(code.co_filename)
+    return f"{module}:{qual}"
+
+
+_STDLIB = tuple(os.path.abspath(sysconfig.get_paths()[k]) + os.sep for k in ("stdlib", "platstdlib"))
+
+
+def _user_code(frame) -> bool:
+    """A function of the user's (a custom op's fake kernel): not the standard library's
+    (functools under torch/_ops.py), not code torch generated (dataclass methods of
+    torch's modules are compiled from "<string>")."""
+    module = frame.f_globals.get("__name__") or ""
+    filename = frame.f_code.co_filename
+    return not filename.startswith("<") and module.split(".")[0] not in ("torch", "typing_extensions") \
+        and not os.path.abspath(filename).startswith(_STDLIB)
+
+
+class ImplTrace:
+    """The implementation functions one fake run called: ``entries`` holds, in order,
+    ``(op, implementation, wrappers)`` for each outermost one (no implementation among
+    its callers), ``op`` being the ATen op fake mode was dispatching (``""`` when no
+    dispatch frame was on the stack) and ``wrappers`` the shared wrappers around it."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, str, tuple[str, ...]]] = []
+        self._kinds: dict[Any, str] = {}
+
+    def _kind(self, code) -> str:
+        kind = self._kinds.get(code)
+        if kind is None:
+            kind = self._kinds[code] = _code_kind(code)
+        return kind
+
+    def _answers(self, frame) -> bool:
+        """Whether the frame runs an implementation: torch's, or a custom op's fake
+        kernel (user code that torch.library called)."""
+        kind = self._kind(frame.f_code)
+        if kind == "other":
+            caller = frame.f_back
+            return caller is not None and self._kind(caller.f_code) == "library" and _user_code(frame)
+        return kind == "impl"
+
+    def __call__(self, frame, event, arg) -> None:
+        if event != "call" or not self._answers(frame):
+            return
+        wrappers, op = [], ""
+        parent = frame.f_back
+        while parent is not None:
+            pkind = self._kind(parent.f_code)
+            if pkind in ("impl", "other") and self._answers(parent):
+                return  # called by another implementation: not the outermost
+            if pkind == "wrapper":
+                wrappers.append(_name(parent.f_code))
+            elif pkind == "dispatch" and not op:
+                op = str(parent.f_locals.get("func", ""))
+            parent = parent.f_back
+        self.entries.append((op, _name(frame.f_code, frame), tuple(dict.fromkeys(reversed(wrappers)))))
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator["ImplTrace"]:
+        previous = sys.getprofile()
+        sys.setprofile(self)
+        try:
+            yield self
+        finally:
+            sys.setprofile(previous)
+
+
+def raising_impl(tb) -> str:
+    """The innermost implementation function (or custom fake kernel) in a traceback: the
+    one whose check raised; ``""`` when none is in it (a C++ kernel raised)."""
+    found, previous_kind = "", ""
+    while tb is not None:
+        frame = tb.tb_frame
+        kind = _code_kind(frame.f_code)
+        if kind == "impl" or (kind == "other" and previous_kind == "library" and _user_code(frame)):
+            found = _name(frame.f_code, frame)
+        previous_kind = kind
+        tb = tb.tb_next
+    return found
+
+
+def cpp_kernel_name(op: str) -> str:
+    """How crossref names an answer no Python implementation gave, for ``aten.add.Tensor``:
+    its C++ Meta kernel, its C++ CompositeImplicitAutograd decomposition, or fake mode
+    itself (fake_tensor.py: constructors, constant propagation, fallbacks)."""
+    namespace, _, rest = op.partition(".")
+    name, _, overload = rest.partition(".")
+    qualified = f"{namespace}::{name}" + (f".{overload}" if overload and overload != "default" else "")
+    for key in ("Meta", "CompositeImplicitAutograd", "CompositeExplicitAutogradNonFunctional"):
+        if has_kernel(qualified, key):
+            return f"C++ {key} kernel of {qualified}"
+    return f"{_FAKE_TENSOR_PATH}:FakeTensorMode"

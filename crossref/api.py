@@ -54,6 +54,9 @@ class OpFinding:
     example: str  # the shrunk call, as one line
     repro_script: str  # a standalone script (plain torch): exit 1 while it reproduces
     call: OpCall  # the shrunk call as data
+    # the implementation that gave fake mode's answer: the op's fake kernel
+    # ("mylib.ops:_scale_fake"), or where a backward finding's inner op was answered
+    fake_impl: str = ""
 
     def __str__(self) -> str:
         where = self.device + (f", {self.mode} mode" if self.mode != "static" else "")
@@ -131,7 +134,7 @@ def _search(op: Any, examples: int, devices: Any, modes: Any, seed: int,
             autocast = next((ch.autocast for ch in n.checks if f in ch.findings), "")
             findings.append(OpFinding(f.op, f.category, f.severity, f.field, f.real, f.fake, f.device, f.mode,
                                       f.dtypes, f.signature, n.call.describe_mode(f.mode),
-                                      checker.repro_script(n.call, f, autocast=autocast), n.call))
+                                      checker.repro_script(n.call, f, autocast=autocast), n.call, f.fake_impl))
     finally:
         checker.isolated.close()
     return result, findings

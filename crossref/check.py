@@ -9,7 +9,7 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 
-from . import _torch, modes as modes_
+from . import _torch, modes as modes_, provenance
 from .classify import Finding, classify, classify_cache, status
 from .compare import Mismatch, compare, compare_inner
 from .execute import ErrorInfo, Outcome, run_fake, run_real
@@ -88,6 +88,7 @@ class Checker:
     progress: object | None = None  # callable(device_index, phase), told before each run
     seen: dict[str, int] = field(default_factory=dict)  # signature -> size of the example stored
     modes: tuple[str, ...] = ("static",)  # crossref/modes.py: the modes a drawn call is checked in
+    impls: dict[str, str] = field(default_factory=dict)  # signature -> fake_impl (crossref/provenance.py)
 
     def run(self, call: OpCall, tags: frozenset[str] = frozenset(), *, item: str = "", phase: str = "generate",
             devices: tuple[str, ...] | None = None, cache: bool = True,
@@ -147,6 +148,7 @@ class Checker:
                     tell(d, "fake uncached")
                     fresh = run_fake(call, device, _torch.new_fake_mode(cache=False))
                     findings += classify_cache(call, real, fresh, fake, repeat, all_strides=self.all_strides)
+            findings = self._attribute(findings, fake, call, device)
             static = DeviceCheck(device, status(real, fake, findings), real, fake, findings, repeat, fresh, stats,
                                  selected="static" in modes)
             checks.append(static)
@@ -177,6 +179,7 @@ class Checker:
             limits = static.fake.error is not None and static.fake.error.limitation
             findings = modes_.novel(classify(call, tags, real, fake, found, mode=mode, limitations=limits),
                                     static.findings)
+            findings = self._attribute(findings, fake, call, device, "symbolic")
             return [DeviceCheck(device, status(real, fake, findings), real, fake, findings, mode=mode)]
         if mode == "backward":
             grad_call = call.requiring_grad()
@@ -195,6 +198,7 @@ class Checker:
                 inner_op, inner = compare_inner(real.inner, fake.inner, all_strides=self.all_strides)
             findings = modes_.novel(classify(call, tags, real, fake, found + inner, mode=mode, inner_op=inner_op),
                                     static.findings)
+            findings = self._attribute(findings, fake, grad_call, device, "backward")
             return [DeviceCheck(device, status(real, fake, findings), real, fake, findings, mode=mode)]
         checks = []
         for dtype in modes_.autocast_dtypes(device):
@@ -206,9 +210,26 @@ class Checker:
             found = compare(real, fake, all_strides=self.all_strides)
             findings = modes_.novel(classify(call, tags, real, fake, found, mode=mode,
                                              traits=frozenset({f"autocast:{name}"})), static.findings)
+            findings = self._attribute(findings, fake, call, device, "autocast", dtype)
             checks.append(DeviceCheck(device, status(real, fake, findings), real, fake, findings, mode=mode,
                                       autocast=name))
         return checks
+
+    def _attribute(self, findings: tuple[Finding, ...], fake: Outcome, call: OpCall, device: str,
+                   how: str = "static", autocast=None) -> tuple[Finding, ...]:
+        """``findings`` with the implementation that gave fake mode's answer
+        (crossref/provenance.py): the call's fake side runs once more, watched, the first
+        time a signature is seen."""
+        if not findings:
+            return findings
+
+        def trace() -> _torch.ImplTrace:
+            watch = _torch.ImplTrace()
+            mode = None if how == "symbolic" else _torch.new_fake_mode(cache=False)
+            run_fake(call, device, mode, how=how, autocast=autocast, trace=watch)
+            return watch
+
+        return provenance.attribute(findings, fake, trace, self.impls)
 
     def record(self, call: OpCall, check: DeviceCheck, item: str, phase: str, seconds: float,
                *, examples: bool = True) -> None:
@@ -308,4 +329,5 @@ def finding_row(f: Finding) -> dict:
         "known": f.known or "",
         "mode": f.mode,
         "inner_op": f.inner_op,
+        "fake_impl": f.fake_impl,
     }

@@ -18,33 +18,8 @@ from . import known as known_table
 from .compare import Mismatch
 from .execute import Outcome
 from .opcall import OpCall, TensorSpec
+from .taxonomy import CATEGORIES, HIGH_CATEGORIES as _HIGH, SEVERITIES, STATUSES, normalize_message  # noqa: F401
 
-CATEGORIES = (
-    "shape",
-    "dtype",
-    "device",
-    "layout",
-    "stride",
-    "storage_offset",
-    "alias",
-    "mutation",
-    "requires_grad",
-    "conj_neg",
-    "structure",
-    "value",
-    "missing_error",
-    "spurious_error",
-    "unsupported",
-    "cache",
-    "specialization",
-    "crash",
-)
-#: ``not_applicable``: a mode the call cannot run in (backward of an integer-only call,
-#: autocast of an op without an autocast policy); neither a pass nor a failure.
-STATUSES = ("match", "mismatch", "unsupported", "both_raised", "invalid", "crash", "not_applicable")
-SEVERITIES = ("high", "medium", "low", "info")
-
-_HIGH = frozenset({"shape", "dtype", "device", "layout", "structure"})
 _LIMITATION_TAGS = frozenset({"dynamic_output_shape", "data_dependent_output"})
 
 # What kind of refusal a real kernel's error is. The C++ kernels raise plain
@@ -79,6 +54,9 @@ class Finding:
     known: str | None  # reason, when it matches the known-divergence table
     mode: str = "static"  # static | symbolic | backward | autocast (crossref/modes.py)
     inner_op: str = ""  # backward mode: the first op inside the backward pass whose fake answer differs
+    # The implementation that produced fake mode's answer (crossref/provenance.py):
+    # "torch/_refs/__init__.py:div", "C++ Meta kernel of aten::mm", "cache"...
+    fake_impl: str = ""
 
     @property
     def fails(self) -> bool:
@@ -124,20 +102,7 @@ def real_error_kind(message: str) -> str:
     return "other"
 
 
-# dtype names as torch and its C++ kernels print them ("c10::complex<double>", "long int").
-_DTYPE_WORDS = re.compile(
-    r"c10::complex<\w+>|c10::\w+|\b(torch\.)?(bool|u?int\d+|float\d+|bfloat16|complex\d+|Half|BFloat16|Float|"
-    r"Double|Long|Int|Short|Char|Byte|Bool|ComplexFloat|ComplexDouble|ComplexHalf|signed char|unsigned char|"
-    r"long long|long int|short int|long|double|float|int|half)\b")
-
-
-def _normalize(text: str) -> str:
-    """Error text without what varies between examples of one bug: numbers, shapes,
-    dtype names, quoted values."""
-    text = text.strip().splitlines()[0] if text.strip() else ""
-    text = re.sub(r"\[[^\]]*\]|\([^)]*\)|'[^']*'|\"[^\"]*\"", "_", text)
-    text = _DTYPE_WORDS.sub("T", text)
-    return re.sub(r"-?\d+(\.\d+)?", "N", text)[:120]
+_normalize = normalize_message
 
 
 def _generic_field(field: str) -> str:

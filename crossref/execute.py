@@ -37,6 +37,9 @@ class ErrorInfo:
     message: str
     phase: str
     limitation: bool  # one of fake mode's declared limitations
+    # A fake run's error: the implementation function whose check raised it (see
+    # _torch.raising_impl); "" when a C++ kernel raised or on the real side.
+    where: str = ""
 
     def short(self) -> str:
         first = self.message.strip().splitlines()[0] if self.message.strip() else ""
@@ -102,12 +105,13 @@ class Outcome:
     inner: tuple[InnerOp, ...] = ()  # backward mode: the ops inside the backward pass, in order
 
 
-def _error(exc: BaseException, phase: str) -> ErrorInfo:
+def _error(exc: BaseException, phase: str, side: str = "real") -> ErrorInfo:
     return ErrorInfo(
         type=type(exc).__name__,
         message=str(exc),
         phase=phase,
         limitation=isinstance(exc, _torch.DECLARED_LIMITATIONS),
+        where=_torch.raising_impl(exc.__traceback__) if side == "fake" else "",
     )
 
 
@@ -182,7 +186,7 @@ def _describe_result(side, device, result, inputs, start) -> Outcome:
 
 
 def _failed(side, device, exc, phase, start) -> Outcome:
-    return Outcome(side, device, "", (), (), _error(exc, phase), time.perf_counter() - start)
+    return Outcome(side, device, "", (), (), _error(exc, phase, side), time.perf_counter() - start)
 
 
 def _context(how: str, device: str, dtype: torch.dtype | None, side: str = "real"):
@@ -231,9 +235,12 @@ def _to_fake(value: Any, fakes: dict[int, torch.Tensor]) -> Any:
 
 
 def run_fake(call: OpCall, device: str, mode: _torch.FakeTensorMode | None = None,
-             memo: dict | None = None, *, how: str = "static", autocast: torch.dtype | None = None) -> Outcome:
+             memo: dict | None = None, *, how: str = "static", autocast: torch.dtype | None = None,
+             trace: _torch.ImplTrace | None = None) -> Outcome:
     """Run ``call`` under ``mode`` (a fresh FakeTensorMode when None), on fakes of fresh
     real inputs (or of ``memo``'s: a mode converts one real tensor to one fake).
+    ``trace``: watches the op's call (and a backward pass) for the implementation
+    functions that answer it (crossref/provenance.py).
 
     ``how`` as for ``run_real``. ``symbolic`` builds the fakes the way torch.export
     does: a mode with a ShapeEnv (``mode`` is ignored), the dims ``call.dynamic`` names
@@ -277,13 +284,15 @@ def run_fake(call: OpCall, device: str, mode: _torch.FakeTensorMode | None = Non
             finputs = [fakes[id(t)] for t in inputs]
         except Exception as exc:  # noqa: BLE001
             return _failed("fake", device, exc, "convert", start)
+        watching = trace.watching() if trace is not None else contextlib.nullcontext()
         try:
-            with mode, _context(how, device, autocast, "fake"):
+            with watching, mode, _context(how, device, autocast, "fake"):
                 result = op(*fargs, **fkwargs)
         except Exception as exc:  # noqa: BLE001
             return _failed("fake", device, exc, "call", start)
         if how == "backward":
-            return _backward("fake", device, call, result, finputs, mode, start)
+            with trace.watching() if trace is not None else contextlib.nullcontext():
+                return _backward("fake", device, call, result, finputs, mode, start)
         specialized = ()
         if env is not None:  # before describing: reading hints installs no guard, but be sure
             specialized = tuple((symbols[sym], guard) for sym, guard in _torch.specializations(env, symbols))

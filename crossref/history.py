@@ -26,11 +26,13 @@ from typing import Any
 
 import pandas as pd
 
+from . import taxonomy
 from .errors import UsageError
 from .runs import Run, one_line
 
 DEFAULT_HISTORY = Path("reports") / "history"
-STATUSES = ("match", "mismatch", "unsupported", "both_raised", "invalid", "crash")
+#: the statuses a history row counts (not_applicable: no verdict either way)
+STATUSES = tuple(s for s in taxonomy.STATUSES if s != "not_applicable")
 
 #: The runs table, declared once; the tests validate written files against it.
 HISTORY_RUN_COLUMNS: dict[str, str] = {

@@ -37,8 +37,8 @@ import torch
 from .classify import Finding
 from .execute import symint_arguments
 from .opcall import OpCall, differentiable
+from .taxonomy import MODES  # noqa: F401  (re-exported: the modes, in the order they run)
 
-MODES = ("static", "symbolic", "backward", "autocast")
 DEFAULT_MODES = MODES
 
 #: The dtypes autocast runs in, by device type (torch.autocast's defaults and the other

@@ -19,7 +19,9 @@ from typing import Any
 import pandas as pd
 
 from . import __version__ as HARNESS_VERSION
+from . import clusters
 from .record import PARTS_DIR
+from .taxonomy import MODES, severity_rank
 
 RESULT_COLUMNS: dict[str, str] = {
     "item": "string",
@@ -77,6 +79,8 @@ FINDING_COLUMNS: dict[str, str] = {
     "known": "string",
     "mode": "string",
     "inner_op": "string",
+    "fake_impl": "string",
+    "cluster": "string",
     "count": "int64",
     "example": "string",
     "shrunk": "bool",
@@ -135,6 +139,7 @@ def build_findings(findings: list[dict], examples: list[dict]) -> pd.DataFrame:
             # rows of checks that know no mode (the stateful cache test) are static ones
             "mode": row.get("mode") if isinstance(row.get("mode"), str) and row.get("mode") else "static",
             "inner_op": row.get("inner_op") if isinstance(row.get("inner_op"), str) else "",
+            "fake_impl": row.get("fake_impl") if isinstance(row.get("fake_impl"), str) else "",
             "signature": sig,
             "count": int(counts.get(sig, 0)) or int((occ["signature"] == sig).sum()),
             "example": ex.get("example", ""),
@@ -144,8 +149,8 @@ def build_findings(findings: list[dict], examples: list[dict]) -> pd.DataFrame:
             "baseline": False,
         })
     df = _frame(rows, FINDING_COLUMNS)
-    order = {"high": 0, "medium": 1, "low": 2, "info": 3}
-    return df.sort_values(by=["severity", "op", "category"], key=lambda s: s.map(order) if s.name == "severity" else s).reset_index(drop=True)
+    return df.sort_values(by=["severity", "op", "category"],
+                          key=lambda s: s.map(severity_rank) if s.name == "severity" else s).reset_index(drop=True)
 
 
 def _baseline_summary(baseline: dict, findings: pd.DataFrame, results: pd.DataFrame, meta: dict) -> dict:
@@ -194,6 +199,8 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
     res_df = _frame(results, RESULT_COLUMNS)
     find_df = build_findings(parts["finding"], parts["example"])
     find_df["baseline"] = find_df["signature"].isin(list(baseline))
+    cluster_ids, cluster_table = clusters.build(find_df.to_dict("records"))
+    find_df["cluster"] = pd.Series(cluster_ids, index=find_df.index, dtype="string")
     items_df = _frame(parts["item"], ITEM_COLUMNS)
     res_df.to_parquet(run_dir / "results.parquet", index=False)
     find_df.to_parquet(run_dir / "findings.parquet", index=False)
@@ -237,6 +244,8 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
         "findings_by_severity": {k: int(v) for k, v in find_df["severity"].value_counts().items()} if len(find_df) else {},
         "valid_share_by_family": by_family,
         "modes": mode_statistics(res_df, find_df),
+        "cluster_statistics": clusters.statistics(cluster_table),
+        "clusters": cluster_table,
         "items": item_statistics(items_df),
         "cache": cache,
         "rows": row_check,
@@ -271,8 +280,7 @@ def mode_statistics(res: pd.DataFrame, findings: pd.DataFrame) -> dict:
             "findings_new": int(((live["known"].fillna("") == "") & ~live["baseline"]).sum()) if len(live) else 0,
             "findings_by_category": {k: int(v) for k, v in f["category"].value_counts().items()} if len(f) else {},
         }
-    order = ("static", "symbolic", "backward", "autocast")
-    return dict(sorted(out.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
+    return dict(sorted(out.items(), key=lambda kv: MODES.index(kv[0]) if kv[0] in MODES else len(MODES)))
 
 
 def item_statistics(items: pd.DataFrame) -> dict:
@@ -346,6 +354,7 @@ def render_markdown(summary: dict, findings: pd.DataFrame) -> str:
         f"- checks: {summary['checks']} " + "(" + ", ".join(f"{k} {v}" for k, v in summary["counts_by_status"].items()) + ")",
         f"- findings: {summary['findings']} (new, failing: {summary['findings_new']})",
         *_items_line(summary.get("items") or {}),
+        *_clusters_section(summary),
         "",
         "## Findings by category",
         "",
@@ -356,15 +365,15 @@ def render_markdown(summary: dict, findings: pd.DataFrame) -> str:
         "",
         "## Findings",
         "",
-        "| severity | mode | op | category | field | real | fake | count | known | repro |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| severity | mode | op | category | field | real | fake | fake_impl | count | known | repro |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, f in findings.iterrows():
         if f["category"] == "unsupported":
             continue
         field = f"`{f['field']}`" + (f" in `{f['inner_op']}`" if f["inner_op"] else "")
         cells = [f["severity"], f["mode"], f"`{f['op']}`", f["category"], field, _cell(f["real"]),
-                 _cell(f["fake"]),
+                 _cell(f["fake"]), _cell(f["fake_impl"] or ""),
                  str(f["count"]), "yes" if f["known"] else "", f"[{f['signature']}]({f['repro']})" if f["repro"] else ""]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "## Valid calls by family", "", "| family | ops | ops with a valid call | checks | valid share |", "|---|---|---|---|---|"]
@@ -403,6 +412,39 @@ def render_markdown(summary: dict, findings: pd.DataFrame) -> str:
     if not summary["rows"]["complete"] and not summary.get("workers_lost"):
         lines += ["", "**Warning: some workers wrote fewer rows than they reported (a worker died?).**"]
     return "\n".join(lines) + "\n"
+
+
+#: Clusters listed in summary.md (all of them are in summary.json and the dashboard).
+MARKDOWN_CLUSTERS = 40
+
+
+def _clusters_section(summary: dict) -> list[str]:
+    """The root-cause clusters, ranked (crossref/clusters.py): what to fix first."""
+    table = summary.get("clusters") or []
+    if not table:
+        return []
+    stats = summary.get("cluster_statistics") or clusters.statistics(table)
+    lines = ["", f"## Root-cause clusters: {stats['clusters']} for {stats['findings']} findings "
+             f"(median size {stats['median_size']:g}, largest {stats['largest']}; "
+             f"{stats['clusters_with_new']} with new findings)", "",
+             "Findings of many ops that share one cause: the implementation that answered (`fake_impl`), the "
+             "category and the field pattern, or for a missing check the kernel's message. Ranked by new findings, "
+             "severity, and the number of ops. `crossref report SIGNATURE` prints a bug report for the "
+             "representative.", "",
+             "| # | severity | category | cause | pattern | ops | findings (new) | representative |",
+             "|---|---|---|---|---|---|---|---|"]
+    for n, c in enumerate(table[:MARKDOWN_CLUSTERS], 1):
+        rep = c["representative"]
+        ops = ", ".join(f"`{o}`" for o in c["ops"][:3]) + (f" +{c['op_count'] - 3}" if c["op_count"] > 3 else "")
+        impls = c["fake_impls"]
+        cause = (f"`{c['fake_impl']}`" if c["fake_impl"] else f"`{impls[0]}`" if len(impls) == 1
+                 else f"{len(impls)} implementations" if impls else "")
+        link = f"[{rep['signature']}]({rep['repro']})" if rep.get("repro") else rep["signature"]
+        lines.append(f"| {n} | {c['severity']} | {c['category']} | {cause} | {_cell(c['pattern'])} | {ops} | "
+                     f"{c['findings']} ({c['new']}) | {link} |")
+    if len(table) > MARKDOWN_CLUSTERS:
+        lines.append(f"\n{len(table) - MARKDOWN_CLUSTERS} more clusters in summary.json and the dashboard.")
+    return lines
 
 
 def _modes_table(modes: dict) -> list[str]:

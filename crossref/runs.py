@@ -25,6 +25,7 @@ import pandas as pd
 
 from .errors import UsageError
 from .record import PARTS_DIR
+from .taxonomy import SEVERITIES, severity_rank
 
 #: The columns the tools read; a findings/results file without them is not a run.
 NEEDED_FINDING_COLUMNS = ("signature", "op", "category", "severity", "field", "real", "fake",
@@ -32,7 +33,7 @@ NEEDED_FINDING_COLUMNS = ("signature", "op", "category", "severity", "field", "r
 NEEDED_RESULT_COLUMNS = ("op", "status", "device")
 NEEDED_SUMMARY_KEYS = ("torch_version", "created_utc")
 
-SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
+SEVERITY_ORDER = {s: severity_rank(s) for s in SEVERITIES}
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,10 +19,10 @@ from crossref.strategies.drive import drive
 
 # The report contract (README.md, "Report format"): the columns and summary entries a run promises at least.
 DESIGN_FINDING_COLUMNS = {"signature", "op", "category", "severity", "field", "real", "fake", "device", "dtypes",
-                          "count", "example", "repro"}
+                          "count", "example", "repro", "mode", "fake_impl", "cluster"}
 DESIGN_RESULT_COLUMNS = {"status", "op", "device", "dtypes", "category"}
 DESIGN_SUMMARY_KEYS = {"torch_version", "git_revision", "harness_version", "devices", "seed", "ops_selected",
-                       "counts_by_status", "findings_by_category", "cache", "wall_seconds"}
+                       "counts_by_status", "findings_by_category", "cache", "wall_seconds", "clusters"}
 
 def quick(max_examples: int):
     """Deterministic Hypothesis settings for tests that *measure* a strategy or sweep an op:

@@ -37,6 +37,8 @@ def test_planted_custom_op_bug_is_found_with_its_category(name):
     for f in findings:  # every finding is complete, and its repro names the op's module
         assert f.op == name and f.example.startswith(name) and f.real != f.fake
         assert "import custom_ops" in f.repro_script and "torch.ops.crossref_test" in f.repro_script
+        if f.mode == "static" and f.category not in ("cache", "crash"):  # the op's own fake kernel answered
+            assert f.fake_impl.startswith("custom_ops:"), (f.category, f.fake_impl)
 
 
 @pytest.mark.parametrize("name", custom_ops.TWINS, ids=lambda n: n.split(".")[1])

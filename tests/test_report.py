@@ -100,6 +100,14 @@ def test_merge_writes_the_contract(run_with_findings):
     assert summary["findings_by_category"].get("shape") == 1
     assert summary["counts_by_status"].get("mismatch", 0) >= 4
     assert "| high | static | `aten.mm.default` | shape |" in (run_dir / "summary.md").read_text()
+    # Where fake mode's answer came from, and the root-cause cluster, for every finding.
+    assert row["fake_impl"] == "torch/_meta_registrations.py:meta_mm"
+    [cluster] = [c for c in summary["clusters"] if c["id"] == row["cluster"]]
+    assert cluster["category"] == "shape" and cluster["fake_impl"] == row["fake_impl"]
+    assert cluster["ops"] == ["aten.mm.default"] and cluster["representative"]["signature"] == row["signature"]
+    assert summary["cluster_statistics"]["clusters"] == len(summary["clusters"]) == fnd["cluster"].nunique()
+    md = (run_dir / "summary.md").read_text()
+    assert md.index("## Root-cause clusters") < md.index("## Findings by category")
 
 
 def test_merge_reports_missing_rows(run_with_findings):

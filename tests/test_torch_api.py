@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import pytest
 import torch
@@ -162,3 +163,57 @@ def test_op_log_records_aten_ops_with_their_outputs():
     with log:
         torch.ones(2, 3).sum(0)
     assert ("aten.sum.dim_IntList", (3,)) in log.calls and all(name.startswith("aten.") for name, _ in log.calls)
+
+
+def _traced(op, *args):
+    mode = _torch.new_fake_mode(cache=False)
+    fakes = [mode.from_tensor(a) if isinstance(a, torch.Tensor) else
+             [mode.from_tensor(t) for t in a] if isinstance(a, list) else a for a in args]
+    trace = _torch.ImplTrace()
+    with _torch.quiet_fake_logging(), trace.watching(), mode:
+        op(*fakes)
+    return trace.entries
+
+
+def test_impl_trace_names_the_python_implementation_that_answered():
+    """The torch files and functions fake mode answers these ops from, in 2.13 to 2.15."""
+    x = torch.randn(3, 4)
+    entries = _traced(torch.ops.aten.mm.default, x, x.t())
+    assert entries[0][:2] == ("aten.mm.default", "torch/_meta_registrations.py:meta_mm")
+    assert "torch/_prims_common/wrappers.py:out_wrapper" in entries[0][2]  # a wrapper, not the answer
+    # A CompositeImplicitAutograd op decomposes in C++; the op that answered is named.
+    assert _traced(torch.ops.aten.matmul.default, x, x.t())[0][:2] == ("aten.mm.default",
+                                                                        "torch/_meta_registrations.py:meta_mm")
+    index = _traced(torch.ops.aten.index.Tensor, x, [torch.tensor([0, 1])])
+    assert index[0][1] == "torch/_subclasses/fake_impls.py:index_tensor"  # a handler, not its dispatcher
+    assert _traced(torch.ops.aten.cumsum.default, x, 0)[0][1] == "torch/_refs/__init__.py:cumsum"
+    assert sys.getprofile() is None  # the watch is undone
+
+
+def test_impl_trace_names_a_custom_ops_fake_kernel_and_nothing_of_the_stdlib():
+    def fake(x):
+        return torch.empty_like(x)
+
+    with torch.library._scoped_library("crossref_canary", "FRAGMENT") as lib:
+        lib.define("twice(Tensor x) -> Tensor")
+        lib.impl("twice", lambda x: x * 2, "CPU")
+        torch.library.register_fake("crossref_canary::twice", fake, lib=lib)
+        entries = _traced(torch.ops.crossref_canary.twice.default, torch.ones(2))
+    # A nested function is named by the function that defines it.
+    assert [e[1] for e in entries] == [
+        f"{__name__}:test_impl_trace_names_a_custom_ops_fake_kernel_and_nothing_of_the_stdlib"], entries
+
+
+def test_raising_impl_reads_the_check_that_raised_from_a_traceback():
+    mode = _torch.new_fake_mode(cache=False)
+    a = mode.from_tensor(torch.randn(3, 4))
+    with _torch.quiet_fake_logging(), pytest.raises(RuntimeError) as info:
+        with mode:
+            torch.ops.aten.mm.default(a, a)
+    assert _torch.raising_impl(info.value.__traceback__) == "torch/_meta_registrations.py:meta_mm"
+    assert _torch.raising_impl(None) == ""
+
+
+def test_cpp_kernel_name():
+    assert _torch.cpp_kernel_name("aten.add.Tensor") == "C++ Meta kernel of aten::add.Tensor"
+    assert _torch.cpp_kernel_name("aten.matmul.default") == "C++ CompositeImplicitAutograd kernel of aten::matmul"

@@ -1,0 +1,136 @@
+"""crossref's vocabulary, in one torch-free module: categories, severities, statuses,
+modes, and the normalisation that tells one error message from another.
+
+The engine (classify, check), the report (report, clusters) and the reading tools
+(runs, diff, history, dashboard) all take their names from here; the values are the
+strings written into the report files (docs/REPORT.md).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+
+
+class Category(str, enum.Enum):
+    """What differs between the real kernel and fake mode (docs/REPORT.md, "Categories")."""
+
+    SHAPE = "shape"
+    DTYPE = "dtype"
+    DEVICE = "device"
+    LAYOUT = "layout"
+    STRIDE = "stride"
+    STORAGE_OFFSET = "storage_offset"
+    ALIAS = "alias"
+    MUTATION = "mutation"
+    REQUIRES_GRAD = "requires_grad"
+    CONJ_NEG = "conj_neg"
+    STRUCTURE = "structure"
+    VALUE = "value"
+    MISSING_ERROR = "missing_error"
+    SPURIOUS_ERROR = "spurious_error"
+    UNSUPPORTED = "unsupported"
+    CACHE = "cache"
+    SPECIALIZATION = "specialization"
+    CRASH = "crash"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Severity(str, enum.Enum):
+    """How much a difference can hurt a compiled program, most first."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def rank(self) -> int:
+        """0 for high ... 3 for info: the sort key every table uses."""
+        return _SEVERITY_RANK[self.value]
+
+
+class Status(str, enum.Enum):
+    """What one check came to (a results row's ``status``)."""
+
+    MATCH = "match"
+    MISMATCH = "mismatch"
+    UNSUPPORTED = "unsupported"
+    BOTH_RAISED = "both_raised"
+    INVALID = "invalid"
+    CRASH = "crash"
+    #: a mode the call cannot run in (backward of an integer-only call...): neither a
+    #: pass nor a failure
+    NOT_APPLICABLE = "not_applicable"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Mode(str, enum.Enum):
+    """How fake mode runs a call (crossref/modes.py)."""
+
+    STATIC = "static"
+    SYMBOLIC = "symbolic"
+    BACKWARD = "backward"
+    AUTOCAST = "autocast"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
+SEVERITIES: tuple[str, ...] = tuple(s.value for s in Severity)
+STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
+MODES: tuple[str, ...] = tuple(m.value for m in Mode)
+_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+#: Categories of a wrong answer that changes what a compiled program computes with.
+HIGH_CATEGORIES = frozenset({"shape", "dtype", "device", "layout", "structure"})
+#: Categories about an exception on one side only.
+ERROR_CATEGORIES = frozenset({"missing_error", "spurious_error", "unsupported"})
+
+
+def severity_rank(severity: str) -> int:
+    """The sort key of a severity name (unknown names last)."""
+    return _SEVERITY_RANK.get(str(severity), len(SEVERITIES))
+
+
+# dtype names as torch and its C++ kernels print them ("c10::complex<double>", "long int").
+_DTYPE_WORDS = re.compile(
+    r"c10::complex<\w+>|c10::\w+|\b(torch\.)?(bool|u?int\d+|float\d+|bfloat16|complex\d+|Half|BFloat16|Float|"
+    r"Double|Long|Int|Short|Char|Byte|Bool|ComplexFloat|ComplexDouble|ComplexHalf|signed char|unsigned char|"
+    r"long long|long int|short int|long|double|float|int|half)\b")
+
+
+def normalize_message(text: str) -> str:
+    """Error text without what varies between examples of one bug: numbers, shapes,
+    dtype names, quoted values (the first line, at most 120 characters)."""
+    return _normalized(text)[:120]
+
+
+def _normalized(text: str) -> str:
+    text = text.strip().splitlines()[0] if text.strip() else ""
+    text = re.sub(r"\[[^\]]*\]|\([^)]*\)|'[^']*'|\"[^\"]*\"", "_", text)
+    text = _DTYPE_WORDS.sub("T", text)
+    return re.sub(r"-?\d+(\.\d+)?", "N", text)
+
+
+_TYPE_NAMES = re.compile(r"\b(CPU|CUDA|Meta)?\w*Type\b|\b(torch\.)?\w*Tensor\b|\b[TN](, [TN])+\b")
+
+
+def message_pattern(text: str) -> str:
+    """``normalize_message`` and then the names that still vary with the example
+    (``torch.ShortTensor``, ``CPUBoolType``, lists of them): the pattern clusters share.
+    Signatures keep ``normalize_message`` alone, so that baselines keep matching."""
+    return _TYPE_NAMES.sub("T", _normalized(text))[:120]
+
+
+def field_pattern(field: str) -> str:
+    """A finding's field with its indices generalised: ``out[N].stride``."""
+    return re.sub(r"\[\d+\]", "[N]", field)
