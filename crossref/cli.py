@@ -1,7 +1,8 @@
 """``python -m crossref``: the command line over finished runs.
 
 Subcommands: ``sweep`` (the sweep suite with pytest, from any directory), ``diff``,
-``merge``, ``history add|list``, ``dashboard`` and ``repro``.
+``merge``, ``history add|list``, ``dashboard``, ``report`` (a finding as a markdown bug
+report) and ``repro``.
 Each validates its input at the edge; bad input (a missing run, a directory that is
 not a run, an unreadable parquet or summary.json, a bad option) ends with one line on
 stderr naming the value and exit code 2, never a traceback. ``diff`` exits 1 when the
@@ -66,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("dashboard", help="write a static HTML dashboard of the history")
     p.add_argument("--history", metavar="DIR", default=str(DEFAULT_HISTORY), help=f"default: {DEFAULT_HISTORY}")
     p.add_argument("--out", metavar="FILE", default=str(DEFAULT_DASHBOARD), help=f"default: {DEFAULT_DASHBOARD}")
+
+    p = sub.add_parser("report", help="print a finding as a markdown bug report whose python block runs standalone")
+    p.add_argument("signature", metavar="SIGNATURE", help="the finding's signature, or a unique prefix of it")
+    p.add_argument("--run", metavar="DIR", default=str(DEFAULT_LATEST), help=f"default: {DEFAULT_LATEST}")
 
     p = sub.add_parser("repro", help="show a finding and run its repro script (exit 1: it reproduces)")
     p.add_argument("signature", metavar="SIGNATURE", help="the finding's signature, or a unique prefix of it")
@@ -159,6 +164,24 @@ def cmd_repro(args: argparse.Namespace) -> int:
     return subprocess.run([sys.executable, str(script)], check=False).returncode
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .bugreport import render
+    from .runs import load_run
+
+    run = load_run(args.run)
+    sig = find_signature(run.path, sorted(set(run.findings["signature"])), args.signature)
+    row = {k: ("" if v is None or (isinstance(v, float) and v != v) else v)
+           for k, v in run.findings[run.findings["signature"] == sig].iloc[0].to_dict().items()}
+    row.setdefault("mode", "static")
+    cluster = next((c for c in run.summary.get("clusters") or [] if c.get("id") == row.get("cluster")), None)
+    script = run.path / "repros" / f"{sig}.py"
+    text = script.read_text() if script.is_file() else ""
+    if not row.get("snippet") and not text:
+        raise UsageError(f"finding {sig!r} has neither a snippet nor a repro script {str(script)!r}")
+    print(render(row, run.summary, cluster, text, run.path.name), end="")
+    return 0
+
+
 def sweep_command(pytest_args: Sequence[str], where: Path | None = None) -> list[str]:
     """The pytest command line ``crossref sweep`` runs: the installed suite, with the
     directory it runs in as pytest's rootdir (reports/ is written there), that
@@ -196,7 +219,7 @@ def cmd_sweep(pytest_args: Sequence[str]) -> int:
 
 
 COMMANDS = {"diff": cmd_diff, "merge": cmd_merge, "history": cmd_history, "dashboard": cmd_dashboard,
-            "repro": cmd_repro}
+            "report": cmd_report, "repro": cmd_repro}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,18 +9,20 @@ JSON (array rows with a column list, each repeated string stored once, long stri
 shortened); a small hand-written script (``GLUE``) turns that into tables and charts.
 
 Sections: the latest run's header and headline numbers; its root-cause clusters,
-ranked (summary.json's ``clusters`` when the run directory still holds that file,
-otherwise computed with ``crossref.clusters`` from the stored findings, as report.py
-does); its findings, filtered by category, severity, mode, op, fake implementation,
-cluster and free text, with the filters kept in the URL hash
-(``dashboard.html#category=stride&op=aten.mm.default``) so that a filtered view can
-be shared (clicking a cluster filters the findings to it); findings new and fixed
-since the previous run (``diff``'s rule); charts over the runs (findings by category,
-checks and wall time, the dispatch cache, coverage); findings by mode; the runs. Repro
-links are relative, from the page into each run's ``repros/`` (built from the absolute
-``report_path`` the history stores). Findings of category ``unsupported`` (declared
-limitations) are left out, as in ``diff``. With no run, one run or no findings the
-sections say so instead of failing.
+ranked (summary.json's ``clusters`` when the run directory still holds that run's
+summary; the history keeps findings but not summary.json, so otherwise they are
+computed with ``crossref.clusters`` from the stored findings, as report.py does); its
+findings, filtered by category, severity and mode (exact), op and fake implementation
+(substring), cluster (prefix) and free text (``q``: every word, anywhere in the row),
+with the filters kept in the URL hash (``dashboard.html#category=stride&op=aten.mm``)
+so that a filtered view can be shared; clicking a cluster filters the findings to it;
+findings new and fixed since the previous run (``diff``'s rule); charts over the last
+``MAX_RUNS_CHARTED`` runs (findings by category, checks and wall time, coverage, the
+dispatch cache); findings by mode and valid-call share by family of the latest run;
+the runs. Repro links are relative, from the page into each run's ``repros/`` (built
+from the absolute ``report_path`` the history stores). Findings of category
+``unsupported`` (declared limitations) are left out, as in ``diff``. With no run, one
+run or no findings the sections say so instead of failing.
 
 The script reports how rendering went in ``#status``: ``data-state`` is ``loading``,
 then ``ready`` or ``error`` (with the error's message as the element's text); the
@@ -84,11 +86,11 @@ section p.sub { margin:0 0 10px; color:var(--muted); }
 .grid2 section { margin-bottom:0; }
 @media (max-width: 1000px) { .grid2 { grid-template-columns:1fr; } }
 .chart { position:relative; height:280px; }
+.chart.tall { height:320px; }
 .chart.narrow { max-width:900px; }
 .cols { display:grid; grid-template-columns:1fr 1fr; gap:18px; align-items:start; }
 .cols h3 { margin-top:0; }
 @media (max-width: 1000px) { .cols { grid-template-columns:1fr; } }
-.chart.tall { height:320px; }
 code, .mono { font-family:ui-monospace,"DejaVu Sans Mono",monospace; font-size:12px; }
 code { background:#f0f3f7; padding:1px 4px; border-radius:4px; }
 a { color:var(--accent); text-decoration:none; } a:hover { text-decoration:underline; }
@@ -109,7 +111,8 @@ a { color:var(--accent); text-decoration:none; } a:hover { text-decoration:under
 .tabulator { font-size:13px; border:1px solid var(--line); border-radius:8px; background:#fff; }
 .tabulator .tabulator-header { border-bottom:2px solid var(--line); color:var(--muted); background:#fafbfd; }
 .tabulator .tabulator-header .tabulator-col { background:#fafbfd; }
-.tabulator .tabulator-header .tabulator-col input, .tabulator .tabulator-header .tabulator-col select { font-size:12px; padding:2px 4px; border:1px solid #d5dbe4; border-radius:4px; }
+.tabulator .tabulator-header .tabulator-col input {
+  font-size:12px; padding:2px 4px; border:1px solid #d5dbe4; border-radius:4px; }
 .tabulator-row { border-bottom:1px solid #eef1f5; }
 .tabulator-row.tabulator-row-even { background:#fcfdfe; }
 .tabulator-row.selected-cluster { background:#fff6dd !important; }
@@ -152,7 +155,9 @@ GLUE = r"""
   const rank = (s) => { const i = DATA.severities.indexOf(s); return i < 0 ? DATA.severities.length : i; };
   const pill = (c) => `<span class="pill sev-${esc(c.getValue())}">${esc(c.getValue())}</span>`;
   const chip = (c) => `<span class="chip"><i style="background:${DATA.colors[c.getValue()] || "#999"}"></i>${esc(c.getValue())}</span>`;
-  const mono = (c) => (c.getValue() ? `<code>${esc(c.getValue())}</code>` : '<span class="none">-</span>');
+  // Text that may wrap at its dots and slashes (op names, paths).
+  const breakable = (s) => esc(s).replace(/([./])/g, "$1<wbr>");
+  const mono = (c) => (c.getValue() ? `<code>${breakable(c.getValue())}</code>` : '<span class="none">-</span>');
   // A repro link: path relative to the run ("" none named, null named but missing).
   function repro(base, path, text) {
     if (path === null) return `${esc(text)} <span class="missing" title="the repro script is missing">(missing)</span>`;
@@ -196,10 +201,13 @@ GLUE = r"""
     if (search.value.trim()) s.q = search.value.trim();
     return s;
   }
+  const hashOf = (s) => new URLSearchParams(KEYS.filter((k) => s[k]).map((k) => [k, s[k]])).toString();
   function writeHash(s) {
-    const p = new URLSearchParams(KEYS.filter((k) => s[k]).map((k) => [k, s[k]])).toString();
+    const p = hashOf(s);
     if (p === location.hash.slice(1) || (!p && !location.hash.includes("="))) return;  // keep a plain #anchor
-    try { history.replaceState(null, "", p ? "#" + p : location.pathname + location.search); } catch (e) { /* a view without a shareable URL */ }
+    try {
+      history.replaceState(null, "", p ? "#" + p : location.pathname + location.search);
+    } catch (e) { /* a view without a shareable URL */ }
   }
   function setSearch(q) {
     const words = q.toLowerCase().split(/\s+/).filter(Boolean);
@@ -210,6 +218,7 @@ GLUE = r"""
     const shown = findingsTable.getDataCount("active");
     const out = $("findings-shown");
     out.dataset.shown = shown;
+    out.dataset.hash = hashOf(currentState());  // the state as the URL keeps it
     out.innerHTML = `showing <b>${shown}</b> of ${findings.length} findings`;
     if (!applying) writeHash(currentState());
     highlight();
@@ -218,12 +227,14 @@ GLUE = r"""
   function highlight() {
     if (!clustersTable || !findingsTable) return;
     const id = currentState().cluster;
-    for (const row of clustersTable.getRows("visible")) row.getElement().classList.toggle("selected-cluster", row.getData().id === id);
+    for (const row of clustersTable.getRows("visible")) {
+      row.getElement().classList.toggle("selected-cluster", row.getData().id === id);
+    }
   }
   function applyState(s) {
     applying = true;
     findingsTable.clearHeaderFilter();
-    for (const k of FILTERS) if (s[k]) findingsTable.setHeaderFilterValue(k, s[k]);
+    for (const k of FILTERS) if (s[k] && findingsTable.getColumn(k)) findingsTable.setHeaderFilterValue(k, s[k]);
     search.value = s.q || "";
     setSearch(search.value);
     applying = false;
@@ -239,21 +250,22 @@ GLUE = r"""
       paginationSizeSelector: [25, 100, 500, true], paginationCounter: "rows",
       placeholder: "No findings match the filters",
       columns: [
-        {title: "severity", field: "severity", formatter: pill, width: 90, sorter: (a, b) => rank(a) - rank(b),
+        {title: "severity", field: "severity", formatter: pill, width: 86, sorter: (a, b) => rank(a) - rank(b),
          ...listFilter(choices(findings, "severity", (a, b) => rank(a) - rank(b)))},
-        {title: "mode", field: "mode", width: 92, ...listFilter(choices(findings, "mode"))},
-        {title: "category", field: "category", formatter: chip, width: 132, ...listFilter(choices(findings, "category"))},
+        {title: "mode", field: "mode", width: 88, ...listFilter(choices(findings, "mode"))},
+        {title: "category", field: "category", formatter: chip, width: 128, ...listFilter(choices(findings, "category"))},
         {title: "op", field: "op", formatter: mono, minWidth: 160, widthGrow: 2, cssClass: "wrap",
          headerFilter: "input", headerFilterPlaceholder: "contains"},
-        {title: "field", field: "field", minWidth: 150, widthGrow: 1.6, cssClass: "wrap"},
+        {title: "field", field: "field", minWidth: 150, widthGrow: 1.6, cssClass: "wrap", formatter: (c) => breakable(c.getValue())},
         {title: "real", field: "real", minWidth: 130, widthGrow: 2, cssClass: "wrap mono"},
         {title: "fake", field: "fake", minWidth: 110, widthGrow: 1.5, cssClass: "wrap mono"},
-        {title: "fake implementation", field: "fake_impl", formatter: mono, minWidth: 140, widthGrow: 1.8, cssClass: "wrap",
-         headerFilter: "input", headerFilterPlaceholder: "contains"},
-        {title: "cluster", field: "cluster", width: 100, headerFilter: "input", headerFilterFunc: "starts",
+        // runs from before fake_impl was recorded have none: no column
+        ...(findings.some((f) => f.fake_impl) ? [{title: "fake implementation", field: "fake_impl", formatter: mono,
+          minWidth: 140, widthGrow: 1.8, cssClass: "wrap", headerFilter: "input", headerFilterPlaceholder: "contains"}] : []),
+        {title: "cluster", field: "cluster", width: 98, headerFilter: "input", headerFilterFunc: "starts",
          formatter: (c) => `<a href="#cluster=${esc(c.getValue())}" title="show this cluster's findings">${esc(c.getValue())}</a>`},
-        {title: "count", field: "count", hozAlign: "right", sorter: "number", width: 68},
-        {title: "repro", field: "signature", width: 118, headerSort: false,
+        {title: "count", field: "count", hozAlign: "right", sorter: "number", width: 66},
+        {title: "repro", field: "signature", width: 116, headerSort: false,
          formatter: (c) => repro(DATA.latest.href, c.getRow().getData().repro, c.getValue())},
       ],
     }).then((t) => {
@@ -268,22 +280,26 @@ GLUE = r"""
 
   // --- root-cause clusters ------------------------------------------------------------
   if ($("clusters-table")) {
+    const clusters = rows(DATA.clusters).map((c, i) => ({...c, rank: i + 1}));
     built.push(table("clusters-table", {
-      data: rows(DATA.clusters).map((c, i) => ({...c, rank: i + 1})), index: "id", pagination: true, paginationSize: 10,
+      data: clusters, index: "id", pagination: true, paginationSize: 10,
       paginationSizeSelector: [10, 25, 100, true], paginationCounter: "rows",
       columns: [
         {title: "#", field: "rank", width: 48, hozAlign: "right", sorter: "number"},
         {title: "severity", field: "severity", formatter: pill, width: 94, sorter: (a, b) => rank(a) - rank(b)},
         {title: "category", field: "category", formatter: chip, width: 132},
         {title: "root cause", field: "title", minWidth: 240, widthGrow: 3, cssClass: "wrap"},
-        {title: "fake implementation", field: "cause", minWidth: 150, widthGrow: 2, cssClass: "wrap mono",
-         formatter: (c) => (c.getValue() ? esc(c.getValue()) : '<span class="none">not recorded</span>'),
-         tooltip: (e, c) => { const d = c.getRow().getData(); return d.impls ? d.impls.join("\n") : d.cause; }},
+        ...(clusters.some((c) => c.cause) ? [{title: "fake implementation", field: "cause", minWidth: 150, widthGrow: 2,
+          formatter: (c) => (c.getValue() ? `<span class="mono">${breakable(c.getValue())}</span>` : '<span class="none">-</span>'),
+          tooltip: (e, c) => { const d = c.getRow().getData(); return d.impls ? d.impls.join("\n") : d.cause; },
+          cssClass: "wrap"}] : []),
         {title: "ops", field: "op_count", minWidth: 190, widthGrow: 2, sorter: "number",
          headerTooltip: "how many ops, and which (hover for more)",
          formatter: (c) => `<b>${c.getValue()}</b> <span class="mono">${esc(c.getRow().getData().ops.join(", "))}</span>`,
-         tooltip: (e, c) => { const d = c.getRow().getData();
-                              return d.ops.join("\n") + (d.op_count > d.ops.length ? `\n... and ${d.op_count - d.ops.length} more` : ""); }},
+         tooltip: (e, c) => {
+           const d = c.getRow().getData(), more = d.op_count - d.ops.length;
+           return d.ops.join("\n") + (more > 0 ? `\n... and ${more} more` : "");
+         }},
         {title: "findings", field: "findings", hozAlign: "right", sorter: "number", width: 92},
         {title: "new", field: "new", hozAlign: "right", sorter: "number", width: 66,
          headerTooltip: "findings neither known nor in the baseline"},
@@ -371,7 +387,9 @@ GLUE = r"""
       options: {scales: {x: {stacked: true, title: {display: true, text: "run (created, UTC)"}},
                          y: axis("findings", {stacked: true})},
                 interaction: {mode: "index"},
-                onClick: (e, els) => { if (els.length) location.hash = "category=" + encodeURIComponent(trend.categories[els[0].datasetIndex]); },
+                onClick: (e, els) => {
+                  if (els.length) location.hash = "category=" + encodeURIComponent(trend.categories[els[0].datasetIndex]);
+                },
                 onHover: (e, els) => { e.native.target.style.cursor = els.length ? "pointer" : "default"; },
                 plugins: {tooltip: {filter: (i) => i.raw > 0, callbacks: {title: runTitle,
                   footer: (items) => "total " + items.reduce((n, i) => n + i.raw, 0)}}}}});
@@ -392,7 +410,7 @@ GLUE = r"""
                     ["ops with a valid call", "ops_with_valid_call", "#59a14f"]];
     chart("chart-coverage", {type: "line", data: {labels, datasets: series.map(([label, f, color]) => ({
         label, data: charted.map((r) => r[f]), borderColor: color, backgroundColor: color, pointRadius: 3}))},
-      options: {scales: {y: axis("ops")}, plugins: {tooltip: {callbacks: {title: runTitle}}}}});
+      options: {scales: {x: {offset: true}, y: axis("ops")}, plugins: {tooltip: {callbacks: {title: runTitle}}}}});
     if (DATA.families) {
       const fam = rows(DATA.families);
       if ($("chart-families")) $("chart-families").parentNode.style.height = (40 + 24 * fam.length) + "px";
@@ -404,9 +422,7 @@ GLUE = r"""
   }
 
   Promise.all(built).then(() => {
-    if (findingsTable) {
-      applyState(readHash());
-    }
+    if (findingsTable) applyState(readHash());
     window.addEventListener("hashchange", () => {
       if (!findingsTable || !location.hash.includes("=")) return;  // a plain #anchor: no filters
       applyState(readHash());
@@ -482,6 +498,7 @@ def decode(table: dict, strings: list[str]) -> list[dict]:
 
 
 def _asset(name: str) -> str:
+    """A vendored file's text, without its source-map comment (the map is not shipped)."""
     text = resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
     return "\n".join(line for line in text.splitlines() if not line.startswith(("//# sourceMappingURL", "/*# sourceMappingURL")))
 
@@ -503,8 +520,8 @@ class Page:
     """Builds the dashboard of ``history`` for a page written at ``out``."""
 
     def __init__(self, history: History, out: Path) -> None:
-        self.history, self.out = history, out
-        self.here = out.resolve().parent
+        self.history = history
+        self.here = out.resolve().parent  # repro links are relative to the page's folder
         self.runs = history.runs
         self.latest = self.runs.iloc[-1] if len(self.runs) else None
         self.previous = self.runs.iloc[-2] if len(self.runs) > 1 else None

@@ -85,6 +85,7 @@ FINDING_COLUMNS: dict[str, str] = {
     "example": "string",
     "shrunk": "bool",
     "repro": "string",
+    "snippet": "string",
     "first_item": "string",
     "baseline": "bool",
 }
@@ -145,6 +146,7 @@ def build_findings(findings: list[dict], examples: list[dict]) -> pd.DataFrame:
             "example": ex.get("example", ""),
             "shrunk": bool(ex.get("shrunk", False)),
             "repro": ex.get("repro", ""),
+            "snippet": ex.get("snippet", "") or "",
             "first_item": row.get("item", ""),
             "baseline": False,
         })

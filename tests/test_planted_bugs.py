@@ -79,6 +79,41 @@ def test_planted_bug_is_caught_and_reproduced(name, tmp_path):
     assert clean_exit(result) == 0, result.stdout + result.stderr  # FIXED without the plant
     assert result.returncode == 1, result.stdout + result.stderr  # REPRODUCES with it
     assert result.stdout.count("FIXED (no longer reproduces)") == 1 and result.stdout.count("REPRODUCES") == 1
+    _check_report_snippet(name, run_dir, sig, tmp_path)
+
+
+def _shown(line: str) -> str:
+    """What one side of a report snippet printed: the value, or "raised"."""
+    value = line.split(" ", 1)[1]
+    return "raised" if value.startswith("raised") else value
+
+
+def _check_report_snippet(name, run_dir, sig, tmp_path) -> None:
+    """``crossref report``'s python block runs as printed (plain torch, in a fresh
+    interpreter) and shows real against fake: they agree without the plant, and differ
+    under it."""
+    import contextlib
+    import io
+
+    from crossref import report
+    from crossref.cli import main
+
+    report.merge(run_dir, meta={"devices": ["cpu"]})
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        assert main(["report", sig, "--run", str(run_dir)]) == 0
+    body = text.getvalue()
+    assert body.startswith(f"### [fake tensor] {PLANTS[name].op}") and "**Expected** (the kernel)" in body
+    code = re.search(r"```python\n(.*?)```", body, re.S).group(1)
+    assert "crossref" not in code and len(code.splitlines()) < 40
+    snippet = tmp_path / "snippet.py"
+    snippet.write_text(code)
+    result = run_script(snippet, name)
+    sides = [line for line in result.stdout.splitlines() if line.startswith(("real ", "fake "))]
+    assert [s.split()[0] for s in sides] == ["real", "fake", "real", "fake"], result.stdout + result.stderr
+    clean, under_plant = [_shown(s) for s in sides[:2]], [_shown(s) for s in sides[2:]]
+    assert clean[0] == clean[1], (clean, code)  # nothing planted: fake mode agrees
+    assert under_plant[0] != under_plant[1], (under_plant, code, result.stdout)  # planted: the snippet shows the bug
 
 
 # ----------------------------------------------------------------- bugs that show for some inputs only
