@@ -23,9 +23,10 @@ from torch._subclasses.fake_tensor import (  # noqa: F401
     UnsupportedOperatorException,
 )
 
-# StorageWeakRef compares storages of real and fake tensors alike (fake tensors have
-# no data_ptr); fake_utils.py uses it for the same reason.
-from torch.multiprocessing.reductions import StorageWeakRef
+# The readers every repro script needs too (a tensor's storage identity, a symbolic
+# size's hint and range) live in compare.py, which repros embed verbatim; re-exported
+# here, canary-tested in tests/test_torch_api.py like everything else here.
+from .compare import StorageWeakRef, hint, is_symbolic, storage_key, value_range  # noqa: F401,E402
 
 _FAKE_LOGGER = "torch._subclasses.fake_tensor"
 
@@ -111,16 +112,6 @@ def quiet_fake_logging() -> Iterator[None]:
         yield
     finally:
         _QUIET.depth -= 1
-
-
-def storage_key(t: torch.Tensor) -> StorageWeakRef | None:
-    """A hashable identity of t's storage, for real and fake tensors alike."""
-    if t.layout != torch.strided:
-        return None
-    try:
-        return StorageWeakRef(t.untyped_storage())
-    except (RuntimeError, NotImplementedError):
-        return None
 
 
 def neg_view(t: torch.Tensor) -> torch.Tensor:
@@ -245,37 +236,6 @@ def symbolic_int(env: ShapeEnv, value: int, name: str) -> Any:
     from torch._dynamo.source import ConstantSource
 
     return env.create_unspecified_symint_and_symbol(value, ConstantSource(name), DimDynamic.DYNAMIC)
-
-
-def is_symbolic(x: Any) -> bool:
-    return isinstance(x, torch.SymInt | torch.SymFloat | torch.SymBool)
-
-
-def hint(x: Any) -> Any:
-    """The concrete value a symbolic number stands for (what the real run computes),
-    None for an unbacked one; other values as they are. Reading the hint installs no
-    guard (``int(x)`` would)."""
-    if not is_symbolic(x):
-        return x
-    node = x.node
-    if node.has_hint():
-        return node.hint
-    return None
-
-
-def value_range(x: Any) -> tuple[int, int] | None:
-    """The range the ShapeEnv allows an (unbacked) symbolic int, as ints (bounds capped)."""
-    if not isinstance(x, torch.SymInt):
-        return None
-    vr = x.node.shape_env.bound_sympy(x.node.expr)
-
-    def bound(v, default):
-        try:
-            return int(v)
-        except Exception:  # noqa: BLE001 - sympy's infinities raise several types
-            return default
-
-    return bound(vr.lower, -(2**63)), bound(vr.upper, 2**63 - 1)
 
 
 def input_symbol(x: Any) -> Any:

@@ -1,15 +1,247 @@
-"""The comparer: two Outcomes in, every field-level difference out.
+"""The oracle: what one run of a call came to, how a tensor is described, and how a
+real and a fake outcome differ.
 
-Pure and complete: it looks at every field of every output and every input after
-the call, and returns all differences it finds. It never raises and never asserts.
-Which differences are bugs, and how bad, is ``classify``'s business.
+Torch-only on purpose: it imports nothing of crossref, so every repro script embeds
+this file verbatim (crossref/repro.py) and decides whether its finding reproduces with
+the very code the harness used; the two cannot disagree (tests/test_repro.py replays
+findings through both). execute.py runs calls and builds Outcomes with ``describe``;
+classify.py turns the Mismatches into findings.
+
+The comparer is pure and complete: it looks at every field of every output and every
+input after the call, and returns all differences it finds. It never raises and never
+asserts. Which differences are bugs, and how bad, is ``classify``'s business.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Any
 
-from .execute import InnerOp, Outcome, TensorMeta, Value
+import torch
+
+# StorageWeakRef compares storages of real and fake tensors alike (fake tensors have
+# no data_ptr); fake_utils.py uses it for the same reason.
+from torch.multiprocessing.reductions import StorageWeakRef
+
+
+# --------------------------------------------------------------------------- outcomes
+
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    """An exception as data. ``phase``: build | convert | call | inspect."""
+
+    type: str
+    message: str
+    phase: str
+    limitation: bool  # one of fake mode's declared limitations
+    # A fake run's error: the implementation function whose check raised it (see
+    # _torch.raising_impl); "" when a C++ kernel raised or on the real side.
+    where: str = ""
+
+    def short(self) -> str:
+        first = self.message.strip().splitlines()[0] if self.message.strip() else ""
+        return f"{self.type}: {first[:300]}"
+
+
+@dataclass(frozen=True, slots=True)
+class TensorMeta:
+    """Everything fake mode promises about one tensor, plus how it aliases the inputs."""
+
+    shape: tuple[int, ...]
+    dtype: str
+    device: str
+    layout: str
+    stride: tuple[int, ...] | None
+    storage_offset: int | None
+    requires_grad: bool
+    is_conj: bool
+    is_neg: bool
+    aliases: tuple[int, ...]  # indices of inputs sharing this tensor's storage
+    is_input: int | None  # index of the input this output *is* (in-place, out=)
+    storage_group: int | None  # outputs with the same group share one storage
+    # Symbolic mode, a size without a hint (an unbacked symbol of a data-dependent
+    # output): -1 in ``shape``, and here the (low, high) range the ShapeEnv allows it.
+    ranges: tuple[tuple[int, int] | None, ...] | None = None
+
+    @property
+    def numel(self) -> int:
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A non-tensor output leaf (int, float, bool, None, dtype, str...)."""
+
+    type: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class InnerOp:
+    """One ATen op that ran inside a backward pass, and what it returned."""
+
+    op: str
+    structure: str
+    outputs: tuple[TensorMeta | Value, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    side: str  # real | fake
+    device: str
+    structure: str  # nesting of the output, e.g. "(T,T)" or "[T,T]" or "T"
+    outputs: tuple[TensorMeta | Value, ...]  # backward mode: the gradients
+    inputs_after: tuple[TensorMeta, ...]  # input metadata after the call
+    error: ErrorInfo | None
+    seconds: float
+    # symbolic mode: (what, guard) for each input size or argument the call fixed to a number
+    specialized: tuple[tuple[str, str], ...] = ()
+    inner: tuple[InnerOp, ...] = ()  # backward mode: the ops inside the backward pass, in order
+
+
+
+# --------------------------------------------------------------------------- describing
+
+def storage_key(t: torch.Tensor) -> StorageWeakRef | None:
+    """A hashable identity of t's storage, for real and fake tensors alike."""
+    if t.layout != torch.strided:
+        return None
+    try:
+        return StorageWeakRef(t.untyped_storage())
+    except (RuntimeError, NotImplementedError):
+        return None
+
+
+def is_symbolic(x: Any) -> bool:
+    return isinstance(x, torch.SymInt | torch.SymFloat | torch.SymBool)
+
+
+def hint(x: Any) -> Any:
+    """The concrete value a symbolic number stands for (what the real run computes),
+    None for an unbacked one; other values as they are. Reading the hint installs no
+    guard (``int(x)`` would)."""
+    if not is_symbolic(x):
+        return x
+    node = x.node
+    if node.has_hint():
+        return node.hint
+    return None
+
+
+def value_range(x: Any) -> tuple[int, int] | None:
+    """The range the ShapeEnv allows an (unbacked) symbolic int, as ints (bounds capped)."""
+    if not isinstance(x, torch.SymInt):
+        return None
+    vr = x.node.shape_env.bound_sympy(x.node.expr)
+
+    def bound(v, default):
+        try:
+            return int(v)
+        except Exception:  # noqa: BLE001 - sympy's infinities raise several types
+            return default
+
+    return bound(vr.lower, -(2**63)), bound(vr.upper, 2**63 - 1)
+
+
+def structure(value: Any) -> str:
+    """The nesting of an output: ``T`` a tensor, ``v`` anything else, ``(..)``/``[..]``."""
+    if isinstance(value, torch.Tensor):
+        return "T"
+    if isinstance(value, tuple):
+        return "(" + ",".join(structure(v) for v in value) + ")"
+    if isinstance(value, list):
+        return "[" + ",".join(structure(v) for v in value) + "]"
+    return "v"
+
+
+def flatten(value: Any, out: list) -> None:
+    """The leaves of nested tuples and lists (torch.return_types are tuples), in order."""
+    if isinstance(value, (tuple, list)):
+        for v in value:
+            flatten(v, out)
+    else:
+        out.append(value)
+
+
+def value(v: Any) -> Value:
+    """A non-tensor output, as text (a symbolic number through its hint)."""
+    if is_symbolic(v):  # compared through its hint: what the real run computes
+        h = hint(v)
+        return Value(type(h).__name__, repr(h)) if h is not None else Value(type(v).__name__, str(v))
+    if isinstance(v, float) and v != v:
+        return Value("float", "nan")
+    return Value(type(v).__name__, repr(v))
+
+
+def tensor_meta(t: torch.Tensor, input_keys: list, inputs: list[torch.Tensor], groups: dict) -> TensorMeta:
+    strided = t.layout == torch.strided
+    key = storage_key(t)
+    aliases = tuple(i for i, k in enumerate(input_keys) if key is not None and k == key)
+    is_input = next((i for i, x in enumerate(inputs) if x is t), None)
+    group = None
+    if key is not None:
+        group = groups.setdefault(key, len(groups))
+    # Sizes of a symbolic fake are read through their hints: no guard is installed.
+    shape, ranges = tuple(hint(s) for s in t.shape), None
+    if None in shape:
+        ranges = tuple(value_range(s) if h is None else None for s, h in zip(t.shape, shape))
+        shape = tuple(-1 if h is None else h for h in shape)
+    stride = tuple(hint(s) for s in t.stride()) if strided else None
+    return TensorMeta(
+        shape=shape,
+        dtype=str(t.dtype).removeprefix("torch."),
+        device=str(t.device),
+        layout=str(t.layout).removeprefix("torch."),
+        stride=None if stride is None or None in stride else stride,
+        storage_offset=hint(t.storage_offset()) if strided else None,
+        requires_grad=bool(t.requires_grad),
+        is_conj=bool(t.is_conj()),
+        is_neg=bool(t.is_neg()),
+        aliases=aliases,
+        is_input=is_input,
+        storage_group=group,
+        ranges=ranges,
+    )
+
+
+def describe(side: str, device: str, result: Any, inputs: list, start: float) -> Outcome:
+    """The outcome of a call that returned ``result``: each output described, and each
+    input after the call (``start``: when the call began, for ``seconds``)."""
+    keys = [storage_key(t) for t in inputs]
+    leaves: list = []
+    flatten(result, leaves)
+    groups: dict = {}
+    outputs = tuple(
+        tensor_meta(v, keys, inputs, groups) if isinstance(v, torch.Tensor) else value(v) for v in leaves
+    )
+    after = tuple(tensor_meta(t, keys, inputs, {}) for t in inputs)
+    return Outcome(side, device, structure(result), outputs, after, None, time.perf_counter() - start)
+
+
+
+def describe_grads(side: str, device: str, grads: tuple, wrt: list, inner: tuple, start: float) -> Outcome:
+    """The outcome of a backward pass: the gradients of the inputs ``wrt`` (None for an
+    input the outputs do not depend on) and ``inner``, the ops that ran inside it
+    (InnerOps)."""
+    keys = [storage_key(t) for t in wrt]
+    groups: dict = {}
+    metas = tuple(tensor_meta(g, keys, wrt, groups) if g is not None else value(None) for g in grads)
+    return Outcome(side, device, structure(tuple(grads)), metas, (), None, time.perf_counter() - start,
+                   inner=tuple(inner))
+
+
+def describe_inner(out: Any) -> tuple[str, tuple]:
+    leaves: list = []
+    flatten(out, leaves)
+    return structure(out), tuple(tensor_meta(v, [], [], {}) if isinstance(v, torch.Tensor) else value(v)
+                                  for v in leaves)
+
+
+# --------------------------------------------------------------------------- comparing
 
 # The tensor fields in the order they are compared; each names its category.
 _SIMPLE_FIELDS = (
@@ -170,3 +402,17 @@ def compare_inner(real: tuple[InnerOp, ...], fake: tuple[InnerOp, ...], *,
         longer = real if len(real) > len(fake) else fake
         return longer[k].op, (Mismatch("structure", "inner.op", f"{len(real)} ops", f"{len(fake)} ops"),)
     return "", ()
+
+
+def difference(real: Outcome, fake: Outcome, field: str, *, all_strides: bool = False) -> Mismatch | None:
+    """The difference of ``real`` and ``fake`` at ``field`` (as a finding names it:
+    ``out[0].stride``, ``grad[1].shape``, ``input[2].storage_offset``, ``error``,
+    ``inner.out[0].dtype``), or None where they agree: how a repro script decides."""
+    if field.startswith("inner."):
+        if real.error is not None or fake.error is not None:
+            return None
+        found = compare_inner(real.inner, fake.inner, all_strides=all_strides)[1]
+    else:
+        outputs = "grad" if field.startswith("grad") else "out"
+        found = compare(real, fake, all_strides=all_strides, outputs=outputs)
+    return next((m for m in found if m.field == field), None)

@@ -26,83 +26,10 @@ from typing import Any
 import torch
 
 from . import _torch
+from .compare import (  # noqa: F401  (the outcome model is the oracle's; re-exported)
+    ErrorInfo, InnerOp, Outcome, TensorMeta, Value, describe as _describe_result, describe_grads, describe_inner as _describe_inner,
+    flatten as _flatten, structure as _structure, tensor_meta, value as _value)
 from .opcall import OpCall, materialize
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorInfo:
-    """An exception as data. ``phase``: build | convert | call | inspect."""
-
-    type: str
-    message: str
-    phase: str
-    limitation: bool  # one of fake mode's declared limitations
-    # A fake run's error: the implementation function whose check raised it (see
-    # _torch.raising_impl); "" when a C++ kernel raised or on the real side.
-    where: str = ""
-
-    def short(self) -> str:
-        first = self.message.strip().splitlines()[0] if self.message.strip() else ""
-        return f"{self.type}: {first[:300]}"
-
-
-@dataclass(frozen=True, slots=True)
-class TensorMeta:
-    """Everything fake mode promises about one tensor, plus how it aliases the inputs."""
-
-    shape: tuple[int, ...]
-    dtype: str
-    device: str
-    layout: str
-    stride: tuple[int, ...] | None
-    storage_offset: int | None
-    requires_grad: bool
-    is_conj: bool
-    is_neg: bool
-    aliases: tuple[int, ...]  # indices of inputs sharing this tensor's storage
-    is_input: int | None  # index of the input this output *is* (in-place, out=)
-    storage_group: int | None  # outputs with the same group share one storage
-    # Symbolic mode, a size without a hint (an unbacked symbol of a data-dependent
-    # output): -1 in ``shape``, and here the (low, high) range the ShapeEnv allows it.
-    ranges: tuple[tuple[int, int] | None, ...] | None = None
-
-    @property
-    def numel(self) -> int:
-        n = 1
-        for s in self.shape:
-            n *= s
-        return n
-
-
-@dataclass(frozen=True, slots=True)
-class Value:
-    """A non-tensor output leaf (int, float, bool, None, dtype, str...)."""
-
-    type: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class InnerOp:
-    """One ATen op that ran inside a backward pass, and what it returned."""
-
-    op: str
-    structure: str
-    outputs: tuple[TensorMeta | Value, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    side: str  # real | fake
-    device: str
-    structure: str  # nesting of the output, e.g. "(T,T)" or "[T,T]" or "T"
-    outputs: tuple[TensorMeta | Value, ...]  # backward mode: the gradients
-    inputs_after: tuple[TensorMeta, ...]  # input metadata after the call
-    error: ErrorInfo | None
-    seconds: float
-    # symbolic mode: (what, guard) for each input size or argument the call fixed to a number
-    specialized: tuple[tuple[str, str], ...] = ()
-    inner: tuple[InnerOp, ...] = ()  # backward mode: the ops inside the backward pass, in order
 
 
 def _error(exc: BaseException, phase: str, side: str = "real") -> ErrorInfo:
@@ -113,76 +40,6 @@ def _error(exc: BaseException, phase: str, side: str = "real") -> ErrorInfo:
         limitation=isinstance(exc, _torch.DECLARED_LIMITATIONS),
         where=_torch.raising_impl(exc.__traceback__) if side == "fake" else "",
     )
-
-
-def _structure(value: Any) -> str:
-    if isinstance(value, torch.Tensor):
-        return "T"
-    if isinstance(value, tuple):
-        return "(" + ",".join(_structure(v) for v in value) + ")"
-    if isinstance(value, list):
-        return "[" + ",".join(_structure(v) for v in value) + "]"
-    return "v"
-
-
-def _flatten(value: Any, out: list) -> None:
-    if isinstance(value, (tuple, list)):
-        for v in value:
-            _flatten(v, out)
-    else:
-        out.append(value)
-
-
-def _value(v: Any) -> Value:
-    if _torch.is_symbolic(v):  # compared through its hint: what the real run computes
-        h = _torch.hint(v)
-        return Value(type(h).__name__, repr(h)) if h is not None else Value(type(v).__name__, str(v))
-    if isinstance(v, float) and v != v:
-        return Value("float", "nan")
-    return Value(type(v).__name__, repr(v))
-
-
-def tensor_meta(t: torch.Tensor, input_keys: list, inputs: list[torch.Tensor], groups: dict) -> TensorMeta:
-    strided = t.layout == torch.strided
-    key = _torch.storage_key(t)
-    aliases = tuple(i for i, k in enumerate(input_keys) if key is not None and k == key)
-    is_input = next((i for i, x in enumerate(inputs) if x is t), None)
-    group = None
-    if key is not None:
-        group = groups.setdefault(key, len(groups))
-    # Sizes of a symbolic fake are read through their hints: no guard is installed.
-    shape, ranges = tuple(_torch.hint(s) for s in t.shape), None
-    if None in shape:
-        ranges = tuple(_torch.value_range(s) if h is None else None for s, h in zip(t.shape, shape))
-        shape = tuple(-1 if h is None else h for h in shape)
-    stride = tuple(_torch.hint(s) for s in t.stride()) if strided else None
-    return TensorMeta(
-        shape=shape,
-        dtype=str(t.dtype).removeprefix("torch."),
-        device=str(t.device),
-        layout=str(t.layout).removeprefix("torch."),
-        stride=None if stride is None or None in stride else stride,
-        storage_offset=_torch.hint(t.storage_offset()) if strided else None,
-        requires_grad=bool(t.requires_grad),
-        is_conj=bool(t.is_conj()),
-        is_neg=bool(t.is_neg()),
-        aliases=aliases,
-        is_input=is_input,
-        storage_group=group,
-        ranges=ranges,
-    )
-
-
-def _describe_result(side, device, result, inputs, start) -> Outcome:
-    keys = [_torch.storage_key(t) for t in inputs]
-    leaves: list = []
-    _flatten(result, leaves)
-    groups: dict = {}
-    outputs = tuple(
-        tensor_meta(v, keys, inputs, groups) if isinstance(v, torch.Tensor) else _value(v) for v in leaves
-    )
-    after = tuple(tensor_meta(t, keys, inputs, {}) for t in inputs)
-    return Outcome(side, device, _structure(result), outputs, after, None, time.perf_counter() - start)
 
 
 def _failed(side, device, exc, phase, start) -> Outcome:
@@ -393,16 +250,7 @@ def _backward(side: str, device: str, call: OpCall, result: Any, inputs: list[to
             grads = torch.autograd.grad(outs, wrt, gouts, allow_unused=True)
     except Exception as exc:  # noqa: BLE001 - the backward's verdict is data
         return _failed(side, device, exc, "backward", start)
-    keys = [_torch.storage_key(t) for t in wrt]
-    groups: dict = {}
-    metas = tuple(tensor_meta(g, keys, wrt, groups) if g is not None else _value(None) for g in grads)
     inner = tuple(InnerOp(op, structure, outputs) for op, (structure, outputs) in log.calls)
-    return Outcome(side, device, _structure(tuple(grads)), metas, (), None, time.perf_counter() - start,
-                   inner=inner)
+    return describe_grads(side, device, grads, wrt, inner, start)
 
 
-def _describe_inner(out: Any) -> tuple[str, tuple]:
-    leaves: list = []
-    _flatten(out, leaves)
-    return _structure(out), tuple(tensor_meta(v, [], [], {}) if isinstance(v, torch.Tensor) else _value(v)
-                                  for v in leaves)

@@ -8,6 +8,8 @@ finding's field still differs, 0 once it is gone.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import sys
 from pathlib import Path
@@ -15,64 +17,11 @@ from typing import Any
 
 import torch
 
-from . import catalog
+from . import __version__, catalog, compare
 from .execute import DIM_NAME_PATTERN
 from .opcall import DEVICE, OpCall, TensorSpec, storage_values
 
 _HELPERS = '''\
-def flatten(value):
-    if isinstance(value, (tuple, list)):
-        return [leaf for v in value for leaf in flatten(v)]
-    return [value]
-
-
-def structure(value):
-    if isinstance(value, torch.Tensor):
-        return "T"
-    if isinstance(value, tuple):
-        return "(" + ",".join(structure(v) for v in value) + ")"
-    if isinstance(value, list):
-        return "[" + ",".join(structure(v) for v in value) + "]"
-    return "v"
-
-
-def hint(v):
-    """A symbolic size's concrete value (None when unbacked), read without a guard."""
-    if isinstance(v, torch.SymInt):
-        return v.node.hint if v.node.has_hint() else None
-    return v
-
-
-def size_text(v):
-    h = hint(v)
-    if h is not None or not isinstance(v, torch.SymInt):
-        return h
-    r = v.node.shape_env.bound_sympy(v.node.expr)
-    return f"[{r.lower}..{r.upper}]"
-
-
-def meta(t, inputs):
-    if not isinstance(t, torch.Tensor):
-        t = hint(t)
-        return {"value": "nan" if isinstance(t, float) and t != t else repr(t)}
-    strided = t.layout == torch.strided
-    key = StorageWeakRef(t.untyped_storage()) if strided else None
-    shape = [size_text(s) for s in t.shape]
-    numel = 0 if 0 in shape else 1
-    stride = tuple(hint(s) for s in t.stride()) if strided else None
-    if stride is not None and not ALL_STRIDES:
-        stride = tuple(s if (numel and n != 1) else "*" for s, n in zip(stride, shape))
-    owners = [i for i, x in enumerate(inputs) if key is not None and StorageWeakRef(x.untyped_storage()) == key]
-    return {
-        "shape": shape, "dtype": str(t.dtype).replace("torch.", ""), "device": str(t.device),
-        "layout": str(t.layout).replace("torch.", ""), "stride": stride,
-        "storage_offset": hint(t.storage_offset()) if strided else None, "requires_grad": t.requires_grad,
-        "is_conj": t.is_conj(), "is_neg": t.is_neg(),
-        "aliases": "storage of " + ", ".join(f"input[{i}]" for i in owners) if owners else "new storage",
-        "is_input": next((f"input[{i}] itself" for i, x in enumerate(inputs) if x is t), "a new tensor"),
-    }
-
-
 def symbolic(mode, env, args, kwargs, inputs, op):
     """Fakes as torch.export builds them: dynamic dims (DYNAMIC), SymInt arguments >= 2
     as SymInts. Returns (args, kwargs, inputs, symbols: symbol -> what it is)."""
@@ -154,13 +103,19 @@ class OpLog(TorchDispatchMode):
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
         if str(func).startswith("aten."):  # fake mode's own queries (prim.device) are not the backward's
-            self.calls.append({"op": str(func), "out": [meta(v, []) for v in flatten(out)]})
+            self.calls.append(InnerOp(str(func), *describe_inner(out)))
         return out
 
 
+def failed(side, exc, phase="call"):
+    return Outcome(side, DEVICE, "", (), (), ErrorInfo(type(exc).__name__, str(exc), phase, False), 0.0)
+
+
 def run(fake, mode=None, made=None, op=None):
+    """One side of the call as the harness ran it, described by the oracle (an Outcome)."""
     op = OP if op is None else op
     args, kwargs, inputs = make_inputs() if made is None else made
+    side, start = ("fake" if fake else "real"), time.perf_counter()
     context = torch.autocast(DEVICE.split(":")[0], dtype=AUTOCAST) if AUTOCAST else contextlib.nullcontext()
     env, symbols = None, {}
     try:
@@ -175,7 +130,8 @@ def run(fake, mode=None, made=None, op=None):
                 args, kwargs, inputs, symbols = symbolic(mode, env, args, kwargs, inputs, op)
                 context = enable_python_dispatcher()
             else:
-                if mode is None:
+                if mode is None:  # a cold run, as the harness's: the process-wide cache cleared
+                    FakeTensorMode.cache_clear()
                     mode = FakeTensorMode()
                     mode.cache_enabled = MODE == "static"  # the modes run without the dispatch cache
                 memo = {id(t): mode.from_tensor(t) for t in inputs}
@@ -187,9 +143,11 @@ def run(fake, mode=None, made=None, op=None):
             with contextlib.nullcontext() if MODE == "symbolic" else context:
                 out = op(*args, **kwargs)
     except Exception as exc:
-        return {"error": f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"}
+        return failed(side, exc)
     if MODE == "backward":
-        outs = [t for t in flatten(out) if isinstance(t, torch.Tensor) and t.requires_grad]
+        leaves = []
+        flatten(out, leaves)
+        outs = [t for t in leaves if isinstance(t, torch.Tensor) and t.requires_grad]
         wrt = list({id(t): t for t in inputs if t.requires_grad}.values())
         gouts = [grad_output(t, k) for k, t in enumerate(outs)]
         log = OpLog()
@@ -202,71 +160,28 @@ def run(fake, mode=None, made=None, op=None):
                 with log:
                     grads = torch.autograd.grad(outs, wrt, gouts, allow_unused=True)
         except Exception as exc:
-            return {"error": f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"}
-        return {"structure": structure(tuple(grads)), "grad": described(list(grads), wrt), "inner": log.calls}
-    side = {"structure": structure(out), "out": described(flatten(out), inputs), "input": [meta(t, inputs) for t in inputs]}
+            return failed(side, exc, "backward")
+        return describe_grads(side, DEVICE, grads, wrt, log.calls, start)
+    outcome = describe(side, DEVICE, out, inputs, start)
     if env is not None:
-        side["specialized"] = specializations(env, symbols)
-    return side
+        outcome = dataclasses.replace(outcome, specialized=tuple(specializations(env, symbols).items()))
+    return outcome
 
 
-def described(outs, inputs):
-    """Each output's metadata, and which outputs share one storage (the first holding it)."""
-    metas = [meta(v, inputs) for v in outs]
-    keys = [StorageWeakRef(v.untyped_storage()) if isinstance(v, torch.Tensor) and v.layout == torch.strided
-            else None for v in outs]
-    for i, key in enumerate(keys):
-        if key is not None:
-            metas[i]["storage_group"] = next(j for j, k in enumerate(keys) if k == key)
-    return metas
-
-
-def first_inner(real, fake):
-    """The first op inside the backward whose outputs differ: (index, real, fake)."""
-    pairs = list(zip(real.get("inner", []), fake.get("inner", [])))
-    for k, (r, f) in enumerate(pairs):
-        strip = lambda c: {"op": c["op"], "out": [{x: y for x, y in m.items() if x not in ("aliases", "is_input")}
-                                                  for m in c["out"]]}
-        if strip(r) != strip(f):
-            return k, strip(r), strip(f)
-    if len(real.get("inner", [])) != len(fake.get("inner", [])):
-        return len(pairs), f"{len(real.get('inner', []))} ops", f"{len(fake.get('inner', []))} ops"
-    return None
-
-
-def same(r, f):
-    """Equal, where a fake size "[low..high]" (an unbacked symbol) equals any size in it."""
-    if isinstance(r, list) and isinstance(f, list) and len(r) == len(f):
-        return all(same(a, b) for a, b in zip(r, f))
-    if isinstance(f, str) and f.startswith("[") and ".." in f and isinstance(r, int):
-        low, high = f[1:-1].split("..")
-        return (low in ("-oo", "-int_oo") or int(low) <= r) and (high in ("oo", "int_oo") or r <= int(high))
-    return r == f
-
-
-def field_value(side, field):
-    if "error" in side:
-        return side["error"]
-    if field == "error":
-        return "returned normally"
-    if field in ("out", "grad"):
-        return side["structure"]
-    if field in ("out.shared_storage", "grad.shared_storage"):
-        groups = {}
-        for i, m in enumerate(side[field.split(".")[0]]):
-            if m.get("storage_group") is not None:
-                groups.setdefault(m["storage_group"], []).append(i)
-        return sorted(g for g in groups.values() if len(g) > 1)
-    if field.startswith("arg:") or ".size[" in field:  # a specialization: the guard that fixed it
-        return side.get("specialized", {}).get(field, "dynamic")
-    head, _, attr = field.partition(".")
-    name, index = head.split("[")
-    items = side[name]
-    index = int(index.rstrip("]"))
-    if index >= len(items):
-        return "<absent>"
-    item = items[index]
-    return item.get(attr or "value", item)
+def show(label, side):
+    """One side, every field, as the oracle describes it."""
+    print(f"--- {label}")
+    if side.error is not None:
+        print("  error:", side.error.short())
+        return
+    print("  structure:", side.structure)
+    group = "grad" if MODE == "backward" else "out"
+    for i, m in enumerate(side.outputs):
+        print(f"  {group}[{i}]: {m}")
+    for i, m in enumerate(side.inputs_after):
+        print(f"  input[{i}] after the call: {m}")
+    if side.specialized:
+        print("  specialized:", dict(side.specialized))
 
 
 '''
@@ -278,13 +193,16 @@ field: {field}
 {known}
 Run: python {signature}.py   (exit 1: reproduces, 0: fixed)
 """
+from __future__ import annotations
+
+{oracle}
 import contextlib
+import dataclasses
 import re
 import sys
 
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
-from torch.multiprocessing.reductions import StorageWeakRef
 from torch.utils._python_dispatch import TorchDispatchMode
 {imports}
 nan, inf = float("nan"), float("inf")
@@ -321,7 +239,7 @@ def make_inputs():
 
     if os.environ.get("CROSSREF_REPRO_CHILD"):
         for label, side in (("real", run(False)), ("fake", run(True))):
-            print(f"--- {{label}}:", side.get("error") or side.get("out"))
+            show(label, side)
         return 0
     env = dict(os.environ, CROSSREF_REPRO_CHILD="1")
     print(f"{{OP}} on {{DEVICE}}: {{FIELD}} ({{CATEGORY}})")
@@ -356,41 +274,28 @@ def main():
         print("cache:", FakeTensorMode.cache_info())
     else:
         real, fake = run(False), run(True)
-    keys = ["structure", "error", "specialized"]
     print(f"{{OP}} on {{DEVICE}}: {{CATEGORY}} at {{FIELD}}")
     print("args:", {example!r})
     for label, side in zip(labels, (real, fake)):
-        print(f"--- {{label}}")
-        for k in keys:
-            if k in side:
-                print(f"  {{k}}: {{side[k]}}")
-        for group in ("out", "grad", "input"):
-            for i, m in enumerate(side.get(group, [])):
-                print(f"  {{group}}[{{i}}]: " + ", ".join(f"{{k}}={{v}}" for k, v in m.items()))
-    if FIELD.startswith("inner."):  # an op inside the backward pass
-        differs = first_inner(real, fake) if "error" not in real and "error" not in fake else None
-        if differs is not None:
-            k, r, f = differs
-            print(f"=== op #{{k}} inside the backward: real={{r}}")
-            print(f"===                            fake={{f}}")
-        reproduces = differs is not None
-        print("REPRODUCES" if reproduces else "FIXED (no longer reproduces)")
-        return 1 if reproduces else 0
-    r, f = field_value(real, field), field_value(fake, field)
+        show(label, side)
     if CATEGORY == "specialization":
-        reproduces = "error" not in fake and f != "dynamic"
-        print(f"=== {{FIELD}}: guard installed by the call: {{f}}")
-        print("REPRODUCES" if reproduces else "FIXED (no longer reproduces)")
-        return 1 if reproduces else 0
-    if CATEGORY == "cache":
-        reproduces = r != f
-    elif CATEGORY == "missing_error":
-        reproduces = "error" in real and "error" not in fake
-    elif CATEGORY in ("spurious_error", "unsupported"):
-        reproduces = "error" not in real and "error" in fake
+        guard = dict(fake.specialized).get(FIELD, "dynamic") if fake.error is None else "dynamic"
+        reproduces = guard != "dynamic"
+        print(f"=== {{FIELD}}: guard installed by the call: {{guard}}")
     else:
-        reproduces = "error" not in real and "error" not in fake and not same(r, f)
-    print(f"=== {{FIELD}}: {{labels[0]}}={{r}}  {{labels[1]}}={{f}}")
+        # The oracle's comparison, the harness's own: does the finding's field still differ?
+        m = difference(real, fake, field, all_strides=ALL_STRIDES)
+        if CATEGORY == "missing_error":
+            reproduces = m is not None and m.kind == "real_error"
+        elif CATEGORY in ("spurious_error", "unsupported"):
+            reproduces = m is not None and m.kind == "fake_error"
+        else:
+            reproduces = m is not None
+        if m is not None:
+            inner = f" (op inside the backward: {{INNER_OP}})" if FIELD.startswith("inner.") else ""
+            print(f"=== {{FIELD}}{{inner}}: {{labels[0]}}={{m.real}}  {{labels[1]}}={{m.fake}}")
+        else:
+            print(f"=== {{FIELD}}: {{labels[0]}} and {{labels[1]}} agree")
     print("REPRODUCES" if reproduces else "FIXED (no longer reproduces)")
     return 1 if reproduces else 0
 
@@ -398,6 +303,18 @@ def main():
 if __name__ == "__main__":
     sys.exit(main())
 '''
+
+
+@functools.lru_cache(maxsize=1)
+def oracle_source() -> str:
+    """crossref/compare.py as a repro embeds it: verbatim, less its docstring and its
+    ``from __future__`` line (a repro has both at its top)."""
+    source = inspect.getsource(compare)
+    body = source[source.index("from __future__ import annotations\n") + len("from __future__ import annotations\n"):]
+    return (f"# {'-' * 70} crossref's oracle\n"
+            f"# crossref/compare.py of crossref {__version__}, verbatim: what an outcome is, how a tensor\n"
+            "# is described, and how a real and a fake outcome differ, exactly as the harness decided.\n"
+            + body.strip("\n") + f"\n\n\n# {'-' * 70} this finding\n")
 
 
 def _literal(values: torch.Tensor) -> str:
@@ -554,6 +471,7 @@ def render(call: OpCall, *, signature: str, category: str, field: str, device: s
         kwargs=kwargs,
         example=call.describe_mode(mode),
         helpers=_HELPERS,
+        oracle=oracle_source(),
         mode=mode,
         dynamic=list(call.dynamic) if call.dynamic is not None else None,
         grad_layout=call.grad_layout,
@@ -569,14 +487,17 @@ answered from FakeTensorMode's dispatch cache differently from a mode without th
 field: {field}
 Run: python {signature}.py   (exit 1: reproduces, 0: fixed)
 """
+from __future__ import annotations
+
+{oracle}
 import contextlib
+import dataclasses
 import logging
 import re
 import sys
 
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
-from torch.multiprocessing.reductions import StorageWeakRef
 from torch.utils._python_dispatch import TorchDispatchMode
 
 # Fake mode logs every failed meta call with a full traceback; a sequence has many
@@ -610,9 +531,9 @@ STEPS = [
         run(False, None, made, op)  # the real call last: in-place steps mutate the pool
         print(f"step {{k}}: {{op}}")
     print("cache:", FakeTensorMode.cache_info())
-    r, f = field_value(reference, FIELD), field_value(cached, FIELD)
-    print(f"=== last step {{FIELD}}: uncached={{r}}  cached={{f}}")
-    reproduces = r != f
+    m = difference(reference, cached, FIELD, all_strides=ALL_STRIDES)
+    print(f"=== last step {{FIELD}}: " + (f"uncached={{m.real}}  cached={{m.fake}}" if m else "the same"))
+    reproduces = m is not None
     print("REPRODUCES" if reproduces else "FIXED (no longer reproduces)")
     return 1 if reproduces else 0
 
@@ -640,5 +561,5 @@ def render_sequence(calls: list[OpCall], inference: list[int], *, signature: str
     return _SEQUENCE_TEMPLATE.format(
         signature=signature, steps=len(calls), op=last.op, field=field, device=device, all_strides=all_strides,
         storages="\n".join(_storage_lines(last, "", tuple(inference))), tensors="\n".join(tensors),
-        steps_code="\n".join(steps), helpers=_HELPERS,
+        steps_code="\n".join(steps), helpers=_HELPERS, oracle=oracle_source(),
     )

@@ -1,9 +1,9 @@
 """crossref's vocabulary, in one torch-free module: categories, severities, statuses,
 modes, and the normalisation that tells one error message from another.
 
-The engine (classify, check), the report (report, clusters) and the reading tools
-(runs, diff, history, dashboard) all take their names from here; the values are the
-strings written into the report files (docs/REPORT.md).
+The engine (classify, check, modes), the report (report, clusters) and the reading tools
+(runs, history) take their names from here; the values are the
+strings written into the report files (README, "Report format" and "Categories").
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 
 
 class Category(str, enum.Enum):
-    """What differs between the real kernel and fake mode (docs/REPORT.md, "Categories")."""
+    """What differs between the real kernel and fake mode (README, "Categories")."""
 
     SHAPE = "shape"
     DTYPE = "dtype"

@@ -4,6 +4,9 @@ subprocesses against planted bugs; here they run in-process, which is cheap.)"""
 
 from __future__ import annotations
 
+import inspect
+import re
+
 import runpy
 import subprocess
 import sys
@@ -42,8 +45,13 @@ def _mixed_mm():
 def test_script_is_plain_torch_and_compiles(checker):
     path, f = _script(checker, _mixed_mm())
     text = open(path).read()
-    assert "crossref" not in text.replace(f"crossref repro {f.signature}", "")
+    assert not re.search(r"^\s*(import|from) crossref", text, re.M)  # plain torch: crossref is not imported
     compile(text, str(path), "exec")
+    # The oracle is crossref/compare.py itself, embedded verbatim (less its docstring).
+    from crossref import compare
+
+    body = inspect.getsource(compare).split("from __future__ import annotations\n", 1)[1].strip("\n")
+    assert body in text
 
 
 def test_genuine_finding_reproduces(checker, capsys):
@@ -98,3 +106,53 @@ def test_a_sequence_repro_does_not_print_fake_modes_traceback_log(tmp_path):
     script.write_text(noisy)  # the control: without that line the log is there
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert "failed while attempting to run meta" in result.stderr
+
+
+# Ops with genuine findings in several categories and modes on torch 2.13 (their fake
+# answers: views where the kernel copies, strides, missing checks, backward strides).
+AGREEMENT_OPS = ("aten.channel_shuffle.default", "aten.add.out", "aten.median.dim_values", "aten.leaky_relu.default",
+                 "aten.cumsum.default")
+
+
+def test_harness_and_repro_decide_with_the_same_oracle_on_a_sample_of_findings(tmp_path):
+    """One oracle: for every finding of a sample (static, symbolic, backward and autocast
+    checks of drawn calls), the repro script's own run, described and compared by its
+    embedded crossref/compare.py, yields exactly the mismatches the harness's comparer
+    found for that check; the finding reproduces (exit 1); and a field the harness saw
+    agree, the script sees agree too."""
+    from crossref.compare import compare, compare_inner, difference
+    from crossref.modes import MODES
+    from crossref.record import Recorder
+
+    rec = Recorder(tmp_path / "run", "main")
+    checker = Checker(recorder=rec, modes=MODES, checks=("forward",))
+    replayed, modes = 0, set()
+    for op in AGREEMENT_OPS:
+        for call in draw_many(op_calls(catalog.entry(op)), 12):
+            for check in checker.run(call):
+                if not check.findings or check.status == "crash":
+                    continue
+                f = check.findings[0]
+                if f.category in ("specialization", "cache", "unsupported"):
+                    continue
+                path = checker.store_example(call, f, shrunk=False, autocast=check.autocast)
+                ns = runpy.run_path(path, run_name="crossref_replay")  # the script's functions, not main()
+                real, fake = ns["run"](False), ns["run"](True)
+                grad = f.mode == "backward"
+                ours = compare(check.real, check.fake, outputs="grad" if grad else "out")
+                theirs = ns["compare"](real, fake, outputs="grad" if grad else "out")
+                assert [(m.kind, m.field, m.real, m.fake) for m in theirs] == \
+                       [(m.kind, m.field, m.real, m.fake) for m in ours], (op, f.mode, f.field)
+                if f.inner_op:
+                    assert ns["compare_inner"](real.inner, fake.inner)[1] == compare_inner(check.real.inner,
+                                                                                          check.fake.inner)[1]
+                assert ns["difference"](real, fake, f.field) is not None
+                assert difference(check.real, check.fake, "out[0].requires_grad") is None or f.field.endswith(
+                    "requires_grad")
+                assert ns["difference"](real, fake, "out[0].requires_grad") is None or f.field.endswith(
+                    "requires_grad")
+                assert _exit_code(path) == 1
+                replayed += 1
+                modes.add(f.mode)
+    rec.close()
+    assert replayed >= 8 and len(modes) >= 2, (replayed, modes)
