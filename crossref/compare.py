@@ -23,6 +23,7 @@ import torch
 # StorageWeakRef compares storages of real and fake tensors alike (fake tensors have
 # no data_ptr); fake_utils.py uses it for the same reason.
 from torch.multiprocessing.reductions import StorageWeakRef
+from torch.utils._pytree import tree_leaves
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -159,12 +160,8 @@ def structure(value: Any) -> str:
 
 
 def flatten(value: Any, out: list) -> None:
-    """The leaves of nested tuples and lists (torch.return_types are tuples), in order."""
-    if isinstance(value, (tuple, list)):
-        for v in value:
-            flatten(v, out)
-    else:
-        out.append(value)
+    """Append the leaves of an output (nested tuples, lists, torch.return_types), in order."""
+    out.extend(tree_leaves(value))
 
 
 def value(v: Any) -> Value:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch.utils._pytree import tree_map_only
 
 from . import _torch
 from .compare import (  # noqa: F401  (the outcome model is the oracle's; re-exported)
@@ -82,13 +83,8 @@ def run_real(call: OpCall, device: str, memo: dict | None = None, *, how: str = 
 
 
 def _to_fake(value: Any, fakes: dict[int, torch.Tensor]) -> Any:
-    if isinstance(value, torch.Tensor):
-        return fakes[id(value)]
-    if isinstance(value, list):
-        return [_to_fake(v, fakes) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_to_fake(v, fakes) for v in value)
-    return value
+    """``value`` with each real input tensor replaced by its fake."""
+    return tree_map_only(torch.Tensor, lambda t: fakes[id(t)], value)
 
 
 def run_fake(call: OpCall, device: str, mode: _torch.FakeTensorMode | None = None,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import torch
+from torch.utils._pytree import tree_leaves, tree_map
 
 from . import _torch
 
@@ -259,11 +260,7 @@ def dtype_name(dtype: torch.dtype) -> str:
 
 
 def _leaves(value: Any) -> Iterator[Any]:
-    if isinstance(value, (tuple, list)):
-        for v in value:
-            yield from _leaves(v)
-    else:
-        yield value
+    return iter(tree_leaves(value))
 
 
 def _describe(value: Any, storages: tuple[StorageSpec, ...]) -> str:
@@ -367,16 +364,12 @@ def materialize(call: OpCall, device: str | torch.device, memo: dict | None = No
                 built[value] = t
             inputs.append(t)
             return t
-        if isinstance(value, list):
-            return [build(v) for v in value]
-        if isinstance(value, tuple):
-            return tuple(build(v) for v in value)
         if value is DEVICE:
             return torch.device(device)
         return value
 
-    args = tuple(build(a) for a in call.args)
-    kwargs = {k: build(v) for k, v in call.kwargs}
+    args = tuple(tree_map(build, a) for a in call.args)
+    kwargs = {k: tree_map(build, v) for k, v in call.kwargs}
     return args, kwargs, inputs
 
 

@@ -64,11 +64,7 @@ def symbolic(mode, env, args, kwargs, inputs, op):
 
 
 def swap(v, memo):
-    if isinstance(v, torch.Tensor):
-        return memo[id(v)]
-    if isinstance(v, (list, tuple)):
-        return type(v)(swap(x, memo) for x in v)
-    return v
+    return tree_map_only(torch.Tensor, lambda t: memo[id(t)], v)
 
 
 def specializations(env, symbols):
@@ -204,6 +200,7 @@ import sys
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_map_only
 {imports}
 nan, inf = float("nan"), float("inf")
 DEVICE = {device!r}
@@ -499,6 +496,7 @@ import sys
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_map_only
 
 # Fake mode logs every failed meta call with a full traceback; a sequence has many
 # invalid steps, and each step's error is part of what this script compares anyway.

@@ -36,9 +36,10 @@ from crossref.opcall import (
     differentiable,
 )
 
+from .families import refiner_for
+from .families._common import NO_VALUE  # noqa: F401  (re-exported: "leave this argument out: use its default")
 from .tensors import BOOLS, LAYOUTS, draw_tensor, dtypes, ints, shapes
 
-NO_VALUE = object()  # "leave this argument out: use its default"
 
 _DIM_NAMES = frozenset({"dim", "dim0", "dim1", "dim2", "axis", "axis0", "axis1", "start_dim", "end_dim",
                         "source", "destination", "dimension", "batch_dim", "ch_axis"})
@@ -475,8 +476,6 @@ def op_calls(draw, entry: OpEntry, *, raw_probability: float = 0.1, builder: Cal
     that builder) as the first tensor argument; the other arguments are drawn around it
     by the generic filler. The stateful cache test applies ops to its pool this way.
     """
-    from .families import refiner_for
-
     if not 0.0 <= raw_probability <= 1.0:
         raise InvalidArgument(f"raw_probability={raw_probability!r} must be within [0, 1]")
     if anchor is not None and builder is None:

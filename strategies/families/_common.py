@@ -18,8 +18,30 @@ from hypothesis import strategies as st
 
 from crossref.opcall import ALL_DTYPES, COMPLEX_DTYPES, FLOAT_DTYPES, INT_DTYPES, TensorSpec
 
-from ..calls import NO_VALUE
 from ..tensors import LAYOUTS, dtypes, ints, shapes
+
+NO_VALUE = object()  # "leave this argument out: use its default" (strategies/calls.py draws it)
+
+Refiner = Callable[[Any], dict[str, Any]]
+
+
+class Refiners:
+    """The refiners one family module defines, by base op name and by catalog family;
+    strategies/families/__init__.py collects every module's table explicitly."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, Refiner] = {}
+        self.by_family: dict[str, Refiner] = {}
+
+    def register(self, *names: str, family: str | None = None):
+        def deco(fn: Refiner) -> Refiner:
+            for n in names:
+                self.by_name[n] = fn
+            if family:
+                self.by_family[family] = fn
+            return fn
+
+        return deco
 
 __all__ = ["NO_VALUE", "ALL_DTYPES", "FLOAT_DTYPES", "COMPLEX_DTYPES", "INT_DTYPES"]
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from . import register
+from ._common import Refiners
+
+REFINERS = Refiners()
+register = REFINERS.register
 
 
 @register(family="pointwise")

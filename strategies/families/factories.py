@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from crossref.opcall import DEVICE
 
-from . import register
+from ._common import Refiners
 from ._common import (
     ALL_DTYPES,
     FLOAT_DTYPES,
@@ -33,6 +33,9 @@ from ._common import (
     upto,
     wrong,
 )
+
+REFINERS = Refiners()
+register = REFINERS.register
 
 _FLOATS = FLOAT_DTYPES
 _INDEX_DTYPES = (torch.int64, torch.int32)

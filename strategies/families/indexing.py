@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from hypothesis import strategies as st
 
-from . import register
+from ._common import Refiners
 from ._common import (
     REAL_DTYPES,
     WRITABLE,
@@ -32,6 +32,9 @@ from ._common import (
     wrong,
 )
 from .views import as_strided_geometry
+
+REFINERS = Refiners()
+register = REFINERS.register
 
 _SCATTER_REDUCE = {"scatter": ("add", "multiply"), "scatter_reduce": ("sum", "prod", "mean", "amax", "amin"),
                    "index_reduce": ("prod", "mean", "amax", "amin")}

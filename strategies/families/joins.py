@@ -10,7 +10,7 @@ counts, and index lists.
 
 from __future__ import annotations
 
-from . import register
+from ._common import Refiners
 from ._common import (
     bad_dim,
     draw_shape,
@@ -23,6 +23,9 @@ from ._common import (
     wrap,
     wrong,
 )
+
+REFINERS = Refiners()
+register = REFINERS.register
 
 #: base name -> (tensor rank range, the join dim as a function of rank or None: drawn)
 _STACKERS = {

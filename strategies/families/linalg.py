@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import torch
 
-from . import register
+from ._common import Refiners
 from ._common import index_tensor, input_dtype, main, one_in, only_known, pick, type_of, upto, wrong
+
+REFINERS = Refiners()
+register = REFINERS.register
 
 _DTYPES = (torch.float32, torch.float64, torch.float32, torch.complex64, torch.complex128)
 

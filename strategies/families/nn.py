@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from . import register
+from ._common import Refiners
 from ._common import (
     NO_VALUE,
     index_tensor,
@@ -30,6 +30,9 @@ from ._common import (
     wrong,
 )
 from ..tensors import shapes
+
+REFINERS = Refiners()
+register = REFINERS.register
 
 _FLOATS = [torch.float32, torch.float64, torch.float32, torch.bfloat16]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from . import register
+from ._common import Refiners
 from ._common import (
     ALL_DTYPES,
     INEXACT_DTYPES,
@@ -37,6 +37,9 @@ from ._common import (
     type_of,
     wrong,
 )
+
+REFINERS = Refiners()
+register = REFINERS.register
 
 
 @dataclass(frozen=True, slots=True)

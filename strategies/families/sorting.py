@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from . import register
+from ._common import Refiners
 from ._common import (
     ALL_DTYPES,
     INEXACT_DTYPES,
@@ -33,6 +33,9 @@ from ._common import (
     upto,
     wrong,
 )
+
+REFINERS = Refiners()
+register = REFINERS.register
 
 # base name -> (input dtypes, needs a non-empty dim)
 RULES: dict[str, tuple[tuple[torch.dtype, ...], bool]] = {

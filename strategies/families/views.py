@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from crossref.opcall import contiguous_strides, storage_extent
 
-from . import register
+from ._common import Refiners
 from ._common import (
     COMPLEX_DTYPES,
     bad_dim,
@@ -31,6 +31,9 @@ from ._common import (
     wrap,
     wrong,
 )
+
+REFINERS = Refiners()
+register = REFINERS.register
 
 _COMPLEX_OF = {torch.float16: torch.complex32, torch.float32: torch.complex64, torch.float64: torch.complex128}
 
