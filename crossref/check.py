@@ -15,6 +15,7 @@ from .compare import Mismatch, compare, compare_inner
 from .execute import ErrorInfo, Outcome, run_fake, run_real
 from .opcall import OpCall
 from .record import Recorder
+from .rows import ResultRow, plain
 from . import repro
 
 
@@ -238,34 +239,18 @@ class Checker:
         rec = self.recorder
         assert rec is not None
         real, fake = check.real, check.fake
-        rec.write(
-            "result",
-            {
-                "item": item,
-                "op": call.op,
-                "family": call.family,
-                "refined": call.refined,
-                "device": check.device,
-                "dtypes": ",".join(call.dtypes()),
-                "status": check.status,
-                "category": check.findings[0].category if check.findings else "",
-                "signatures": ",".join(f.signature for f in check.findings),
-                "valid": real.error is None,  # in this mode (not_applicable: not valid)
-                "real_error": real.error.short() if real.error else "",
-                "fake_error": fake.error.short() if fake.error else "",
-                "real_seconds": real.seconds,
-                "fake_seconds": fake.seconds,
-                "check_seconds": seconds,
-                "cache_repeat": check.cache.repeat if check.cache else "",
-                "cache_hits": check.cache.hits if check.cache else 0,
-                "cache_misses": check.cache.misses if check.cache else 0,
-                "cache_bypasses": ",".join(f"{k}={v}" for k, v in check.cache.bypasses) if check.cache else "",
-                "phase": phase,
-                "variant": call.variant,
-                "mode": check.mode,
-                "autocast": check.autocast,
-            },
-        )
+        rec.write("result", plain(ResultRow(
+            item=item, op=call.op, family=call.family, refined=call.refined, device=check.device,
+            dtypes=",".join(call.dtypes()), status=check.status,
+            category=check.findings[0].category if check.findings else "",
+            signatures=",".join(f.signature for f in check.findings),
+            valid=real.error is None,  # in this mode (not_applicable: not valid)
+            real_error=real.error.short() if real.error else "", fake_error=fake.error.short() if fake.error else "",
+            real_seconds=real.seconds, fake_seconds=fake.seconds, check_seconds=seconds,
+            cache_repeat=check.cache.repeat if check.cache else "",
+            cache_hits=check.cache.hits if check.cache else 0, cache_misses=check.cache.misses if check.cache else 0,
+            cache_bypasses=",".join(f"{k}={v}" for k, v in check.cache.bypasses) if check.cache else "",
+            phase=phase, variant=call.variant, mode=check.mode, autocast=check.autocast)))
         size = call.size_key()
         for f in check.findings:
             rec.write("finding", {**finding_row(f), "item": item, "phase": phase})

@@ -1,13 +1,14 @@
 """The controller-only merge: per-worker JSONL parts -> the run's report.
 
-Writes the report contract (reports/README.md): findings.parquet, results.parquet,
-items.parquet, summary.json, summary.md and repros/. The only module that imports pandas. Column
-lists are declared once here (RESULT_COLUMNS, FINDING_COLUMNS) and tests validate
-written files against them.
+Writes the report contract (README, "Report format"): findings.parquet, results.parquet,
+items.parquet, summary.json, summary.md and repros/. The columns are the fields of the
+row dataclasses (crossref/rows.py: RESULT_COLUMNS, ITEM_COLUMNS, FINDING_COLUMNS here)
+and tests validate written files against them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -19,76 +20,15 @@ from typing import Any
 import pandas as pd
 
 from . import __version__ as HARNESS_VERSION
-from . import clusters
+from . import clusters, rows
 from .record import PARTS_DIR
 from .taxonomy import MODES, severity_rank
 
-RESULT_COLUMNS: dict[str, str] = {
-    "item": "string",
-    "op": "string",
-    "family": "string",
-    "refined": "bool",
-    "device": "string",
-    "dtypes": "string",
-    "status": "string",
-    "category": "string",
-    "signatures": "string",
-    "valid": "bool",
-    "real_error": "string",
-    "fake_error": "string",
-    "real_seconds": "float64",
-    "fake_seconds": "float64",
-    "check_seconds": "float64",
-    "cache_repeat": "string",
-    "cache_hits": "int64",
-    "cache_misses": "int64",
-    "cache_bypasses": "string",
-    "phase": "string",
-    "variant": "string",
-    "mode": "string",
-    "autocast": "string",
-    "worker": "string",
-}
+RESULT_COLUMNS: dict[str, str] = rows.columns(rows.ResultRow)
 
-#: One row per test item of the sweep: how much of its budget it drew and what it found.
-ITEM_COLUMNS: dict[str, str] = {
-    "item": "string",
-    "op": "string",
-    "examples": "int64",
-    "checks": "int64",
-    "variants": "int64",
-    "valid": "int64",
-    "new": "int64",
-    "shrink_checks": "int64",
-    "explore_seconds": "float64",
-    "shrink_seconds": "float64",
-    "worker": "string",
-}
+ITEM_COLUMNS: dict[str, str] = rows.columns(rows.ItemRow)
 
-FINDING_COLUMNS: dict[str, str] = {
-    "signature": "string",
-    "op": "string",
-    "category": "string",
-    "severity": "string",
-    "field": "string",
-    "real": "string",
-    "fake": "string",
-    "device": "string",
-    "dtypes": "string",
-    "traits": "string",
-    "known": "string",
-    "mode": "string",
-    "inner_op": "string",
-    "fake_impl": "string",
-    "cluster": "string",
-    "count": "int64",
-    "example": "string",
-    "shrunk": "bool",
-    "repro": "string",
-    "snippet": "string",
-    "first_item": "string",
-    "baseline": "bool",
-}
+FINDING_COLUMNS: dict[str, str] = rows.columns(rows.FindingRow)
 
 
 def read_parts(run_dir: Path) -> dict[str, list[dict]]:
@@ -131,26 +71,21 @@ def build_findings(findings: list[dict], examples: list[dict]) -> pd.DataFrame:
             ex.get("shrunk") == cur.get("shrunk") and (ex.get("shrunk") or ex["size"] < cur["size"])
         ):
             best[sig] = ex
-    rows = []
+    out: list[rows.FindingRow] = []
     for sig, row in first.iterrows():
         ex = best.get(sig, {})
-        rows.append({
-            **{k: row.get(k) for k in ("op", "category", "severity", "field", "real", "fake", "device", "dtypes", "traits",
-                                       "known")},
+        text = lambda k: row.get(k) if isinstance(row.get(k), str) else ""  # noqa: E731 - NaN when a part lacks it
+        out.append(rows.FindingRow(
+            signature=sig, op=row.get("op"), category=row.get("category"), severity=row.get("severity"),
+            field=row.get("field"), real=row.get("real"), fake=row.get("fake"), device=row.get("device"),
+            dtypes=row.get("dtypes"), traits=text("traits"), known=text("known"),
             # rows of checks that know no mode (the stateful cache test) are static ones
-            "mode": row.get("mode") if isinstance(row.get("mode"), str) and row.get("mode") else "static",
-            "inner_op": row.get("inner_op") if isinstance(row.get("inner_op"), str) else "",
-            "fake_impl": row.get("fake_impl") if isinstance(row.get("fake_impl"), str) else "",
-            "signature": sig,
-            "count": int(counts.get(sig, 0)) or int((occ["signature"] == sig).sum()),
-            "example": ex.get("example", ""),
-            "shrunk": bool(ex.get("shrunk", False)),
-            "repro": ex.get("repro", ""),
-            "snippet": ex.get("snippet", "") or "",
-            "first_item": row.get("item", ""),
-            "baseline": False,
-        })
-    df = _frame(rows, FINDING_COLUMNS)
+            mode=text("mode") or "static", inner_op=text("inner_op"), fake_impl=text("fake_impl"),
+            cluster="",  # set by merge, over the whole table
+            count=int(counts.get(sig, 0)) or int((occ["signature"] == sig).sum()),
+            example=ex.get("example", ""), shrunk=bool(ex.get("shrunk", False)), repro=ex.get("repro", ""),
+            snippet=ex.get("snippet", "") or "", first_item=row.get("item", ""), baseline=False))
+    df = _frame([dataclasses.asdict(r) for r in out], FINDING_COLUMNS)
     return df.sort_values(by=["severity", "op", "category"],
                           key=lambda s: s.map(severity_rank) if s.name == "severity" else s).reset_index(drop=True)
 

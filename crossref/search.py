@@ -23,6 +23,7 @@ from .check import Checker, DeviceCheck
 from .classify import SEVERITIES, Finding, refused_dtypes
 from .modes import for_variant
 from .opcall import OpCall
+from .rows import ItemRow, plain
 from .shrink import Shrunk, cost, shrink
 
 #: Candidates one signature's shrink may check at most, by severity. A shrink of a
@@ -142,11 +143,11 @@ class ItemSearch:
         result = ItemResult(self.item, self.entry.name, self.examples, self.checks, self.variants, self.valid,
                             tuple(found), explored, time.monotonic() - start)
         if self.checker.recorder is not None:
-            self.checker.recorder.write("item", {
-                "item": self.item, "op": self.entry.name, "examples": self.examples, "checks": self.checks,
-                "variants": self.variants, "valid": self.valid, "new": len(found),
-                "shrink_checks": sum(n.shrunk.checks for n in found if n.shrunk is not None),
-                "explore_seconds": explored, "shrink_seconds": result.shrink_seconds})
+            self.checker.recorder.write("item", plain(ItemRow(
+                item=self.item, op=self.entry.name, examples=self.examples, checks=self.checks,
+                variants=self.variants, valid=self.valid, new=len(found),
+                shrink_checks=sum(n.shrunk.checks for n in found if n.shrunk is not None),
+                explore_seconds=explored, shrink_seconds=result.shrink_seconds)))
             self.checker.recorder.flush()
         return result
 

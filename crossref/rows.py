@@ -1,0 +1,99 @@
+"""The rows of the report tables, one dataclass each, torch-free: they define the
+parquet columns once (``columns``), and the writers build rows from them.
+
+``ResultRow``: one executed check (results.parquet). ``ItemRow``: one test item
+(items.parquet). ``FindingRow``: one distinct finding (findings.parquet), as the merge
+builds it from the finding rows workers write (``check.finding_row``) and the examples
+they keep. A row holds plain values only; the ``worker`` column is stamped by the
+recorder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+#: Python annotation -> pandas dtype of the column.
+_DTYPES = {"str": "string", "bool": "bool", "int": "int64", "float": "float64"}
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    item: str
+    op: str
+    family: str
+    refined: bool
+    device: str
+    dtypes: str
+    status: str  # taxonomy.Status
+    category: str  # of the check's first finding
+    signatures: str  # comma-separated
+    valid: bool  # the real kernel accepted the call, in this mode
+    real_error: str
+    fake_error: str
+    real_seconds: float
+    fake_seconds: float
+    check_seconds: float
+    cache_repeat: str  # hit | bypass | miss | raised | "" (no cache crosscheck)
+    cache_hits: int
+    cache_misses: int
+    cache_bypasses: str  # "reason=count,..."
+    phase: str  # generate | shrink | stateful
+    variant: str  # the variant's kind; "" for a drawn call
+    mode: str  # taxonomy.Mode
+    autocast: str  # autocast mode: the dtype
+    worker: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    item: str
+    op: str
+    examples: int  # drawn: always the whole budget
+    checks: int  # with variants
+    variants: int
+    valid: int
+    new: int  # new signatures
+    shrink_checks: int
+    explore_seconds: float
+    shrink_seconds: float
+    worker: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRow:
+    signature: str
+    op: str
+    category: str
+    severity: str
+    field: str
+    real: str
+    fake: str
+    device: str
+    dtypes: str
+    traits: str
+    known: str  # the known divergence's reason, or ""
+    mode: str
+    inner_op: str
+    fake_impl: str  # crossref/provenance.py
+    cluster: str  # crossref/clusters.py
+    count: int  # checks that showed it (before shrinking)
+    example: str  # the (shrunk when ``shrunk``) call as text
+    shrunk: bool
+    repro: str  # repros/<signature>.py
+    snippet: str  # crossref/bugreport.py
+    first_item: str
+    baseline: bool
+
+
+def columns(row_type: type) -> dict[str, str]:
+    """The parquet columns of a row type: name -> pandas dtype, in field order."""
+    return {f.name: _DTYPES[str(f.type)] for f in dataclasses.fields(row_type)}
+
+
+def plain(row: Any) -> dict[str, Any]:
+    """A row as the dict a part file holds (the recorder stamps ``worker``)."""
+    out = dataclasses.asdict(row)
+    out.pop("worker", None)
+    return out
