@@ -28,7 +28,6 @@ from . import _torch, catalog
 from .check import DEFAULT_CHECKS, Checker
 from .errors import UsageError
 from .failure import message
-from .modes import DEFAULT_MODES
 from .opcall import OpCall, TensorRecipe
 from .search import ItemResult, ItemSearch
 from .session import available_devices, check_devices, parse_modes

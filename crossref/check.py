@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from . import _torch, bugreport, modes as modes_, provenance
 from .classify import Finding, classify, classify_cache, status
-from .compare import Mismatch, compare, compare_inner
-from .execute import ErrorInfo, Outcome, run_fake, run_real
+from .compare import ErrorInfo, Mismatch, Outcome, compare, compare_inner
+from .execute import run_fake, run_real
 from .opcall import OpCall
 from .record import Recorder
 from .rows import ResultRow, plain

@@ -16,7 +16,7 @@ import torch
 
 from . import known as known_table
 from .compare import Mismatch
-from .execute import Outcome
+from .compare import Outcome
 from .opcall import OpCall, TensorSpec
 from .taxonomy import CATEGORIES, HIGH_CATEGORIES as _HIGH, SEVERITIES, STATUSES, normalize_message  # noqa: F401
 

@@ -20,16 +20,14 @@ import functools
 import re
 import time
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch.utils._pytree import tree_map_only
 
 from . import _torch
-from .compare import (  # noqa: F401  (the outcome model is the oracle's; re-exported)
-    ErrorInfo, InnerOp, Outcome, TensorMeta, Value, describe as _describe_result, describe_grads, describe_inner as _describe_inner,
-    flatten as _flatten, structure as _structure, tensor_meta, value as _value)
+from .compare import (ErrorInfo, InnerOp, Outcome, describe as _describe_result, describe_grads,
+                      describe_inner as _describe_inner, flatten as _flatten)
 from .opcall import OpCall, materialize
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .check import DeviceCheck
 from .classify import CATEGORIES, SEVERITIES
-from .execute import Outcome, TensorMeta, Value
+from .compare import Outcome, TensorMeta, Value
 from .record import display_path
 from .search import ItemResult
 

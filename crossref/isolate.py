@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .check import Checker, DeviceCheck
 from .classify import Finding, signature
-from .execute import ErrorInfo, Outcome
+from .compare import ErrorInfo, Outcome
 from .opcall import OpCall
 
 #: What the progress value says the child was doing (index into this tuple).
@@ -111,7 +111,6 @@ class Isolated:
         self.proc = None
         self.conn = None
         self.progress = None
-        self.restarts = 0
 
     def _start(self) -> None:
         if self.ctx.get_start_method() == "fork":
@@ -152,7 +151,6 @@ class Isolated:
         if self.conn is not None:
             self.conn.close()
         self.proc = self.conn = None
-        self.restarts += 1
         return code
 
     def close(self) -> None:

@@ -66,7 +66,6 @@ def applies(mode: str, call: OpCall, device: str) -> str:
     """Why ``call`` cannot run in ``mode`` on ``device``; "" when it can."""
     if mode == "static":
         return ""
-    schema = call.overload._schema
     if mode == "symbolic":
         return "" if _has_symbol(call) else "no size of 2 or more to make symbolic (0 and 1 are specialized)"
     if mode == "backward":

@@ -19,7 +19,7 @@ from typing import Callable
 
 from . import _torch
 from .classify import Finding
-from .execute import Outcome
+from .compare import Outcome
 
 #: The answer of a finding about the dispatch cache (the cached entry, not a kernel).
 CACHE = "cache"

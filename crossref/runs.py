@@ -135,12 +135,6 @@ def load_run(path: str | Path, *, results: bool = False) -> Run:
     return Run(p, summary, findings, res)
 
 
-def worst_severity(severities) -> str:
-    """The most severe of ``severities`` (high > medium > low > info)."""
-    values = [s for s in severities if isinstance(s, str)]
-    return min(values, key=lambda s: SEVERITY_ORDER.get(s, 9)) if values else ""
-
-
 # --- merging several runs -------------------------------------------------------------
 
 def _unique(values) -> list:

@@ -17,7 +17,8 @@ import torch
 
 from . import _torch, repro
 from .classify import Finding, cache_findings
-from .execute import Outcome, run_fake, run_real
+from .compare import Outcome
+from .execute import run_fake, run_real
 from .opcall import OpCall, StorageSpec, storage_values
 
 

@@ -5,11 +5,6 @@ from __future__ import annotations
 from hypothesis.errors import InvalidArgument
 
 
-def check_type(name: str, value, types) -> None:
-    if not isinstance(value, types):
-        raise InvalidArgument(f"{name}={value!r} must be of type {types}")
-
-
 def check_bounds(low_name: str, low: int, high_name: str, high: int, *, minimum: int = 0) -> None:
     for n, v in ((low_name, low), (high_name, high)):
         if not isinstance(v, int) or isinstance(v, bool):

@@ -27,7 +27,6 @@ from crossref.opcall import (
     ALL_DTYPES,
     COMPLEX_DTYPES,
     DEVICE,
-    FLOAT_DTYPES,
     INT_DTYPES,
     CallBuilder,
     OpCall,

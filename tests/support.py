@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from crossref import catalog
 from crossref.check import Checker, DeviceCheck
-from crossref.execute import ErrorInfo, Outcome, TensorMeta, Value
+from crossref.compare import ErrorInfo, Outcome, TensorMeta, Value
 from crossref.opcall import OpCall
 from crossref.search import verdict
 from crossref.strategies.drive import drive

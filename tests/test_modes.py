@@ -19,7 +19,8 @@ from crossref.check import Checker
 from crossref.classify import Finding
 from crossref.compare import compare, compare_inner
 from crossref.errors import UsageError
-from crossref.execute import InnerOp, run_fake, run_real
+from crossref.compare import InnerOp
+from crossref.execute import run_fake, run_real
 from crossref.opcall import OpCall, StorageSpec, TensorSpec, contiguous_strides
 from crossref.record import Recorder
 from crossref.session import parse_modes

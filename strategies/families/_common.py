@@ -85,10 +85,6 @@ def schema_args(ctx) -> dict[str, Any]:
     return {a.name: a for a in ctx.entry.schema.arguments}
 
 
-def has(ctx, name: str) -> bool:
-    return any(a.name == name for a in ctx.entry.schema.arguments)
-
-
 def type_of(ctx, name: str) -> str | None:
     for a in ctx.entry.schema.arguments:
         if a.name == name:
@@ -156,12 +152,6 @@ def index_tensor(ctx, shape, high: int, *, low: int = 0, dtype=torch.int64) -> T
     size ``high``. With ``high <= low`` (an empty dim) the values are ``low``."""
     return ctx.tensor(shape=tuple(shape), dtype=dtype, value_range=(low, max(high, low + 1)),
                       layouts=INDEX_LAYOUTS, requires_grad=False)
-
-
-def like(ctx, shape, *, same_dtype: int = 6, layouts=LAYOUTS, **kwargs) -> TensorSpec:
-    """A second operand of ``shape``: the main dtype except about 1 in ``same_dtype``."""
-    dtype = ctx.dtype if not one_in(ctx, same_dtype) else None
-    return ctx.tensor(shape=tuple(shape), dtype=dtype, layouts=layouts, **kwargs)
 
 
 # ---------------------------------------------------------------- dims and shapes
