@@ -788,10 +788,17 @@ def _install_hit(name: str) -> Callable[[], None]:
         finally:
             making[0] -= 1
 
-    def output_from_cache_entry(self, state, entry, key, func, args):
+    def output_from_cache_entry(self, state, entry, key, *rest):
+        # torch 2.15 dropped func: (state, entry, key, args), before (state, entry, key, func, args).
+        # The op is the first element of the cache key in every release (FakeTensorMode._cache_key).
+        func, args = rest if len(rest) == 2 else (key.key[0], rest[0])
+
+        def original(mode, state, entry, key, func, args):
+            return original_output(mode, state, entry, key, *((func, args) if len(rest) == 2 else (args,)))
+
         if func is target and not making[0]:
-            return behaviour(self, original_output, state, entry, key, func, args)
-        return original_output(self, state, entry, key, func, args)
+            return behaviour(self, original, state, entry, key, func, args)
+        return original(self, state, entry, key, func, args)
 
     FakeTensorMode._get_output_info_for_cache_entry = output_info
     FakeTensorMode._output_from_cache_entry = output_from_cache_entry
