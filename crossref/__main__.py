@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from .cli import main
+from .reporting.cli import main
 
 __all__ = ["main"]
 

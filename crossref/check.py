@@ -9,7 +9,7 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 
-from . import _torch, bugreport, modes as modes_, provenance
+from . import _torch, modes as modes_, provenance
 from .classify import Finding, classify, classify_cache, status
 from .compare import ErrorInfo, Mismatch, Outcome, compare, compare_inner
 from .execute import run_fake, run_real
@@ -273,8 +273,8 @@ class Checker:
         path.write_text(self.repro_script(call, f, autocast=autocast))
         rec.write("example", {"signature": f.signature, "example": call.describe_mode(f.mode), "size": call.size_key(),
                               "shrunk": shrunk, "repro": f"repros/{f.signature}.py",
-                              "snippet": bugreport.snippet(call, category=f.category, field=f.field, device=f.device,
-                                                           mode=f.mode, autocast=autocast or _autocast_trait(f))})
+                              "snippet": repro.snippet(call, category=f.category, field=f.field, device=f.device,
+                                                       mode=f.mode, autocast=autocast or _autocast_trait(f))})
         return str(path)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -561,3 +562,90 @@ def render_sequence(calls: list[OpCall], inference: list[int], *, signature: str
         storages="\n".join(_storage_lines(last, "", tuple(inference))), tensors="\n".join(tensors),
         steps_code="\n".join(steps), helpers=_HELPERS, oracle=oracle_source(),
     )
+
+
+# --------------------------------------------------------------------------- report snippets
+
+#: Modes and categories whose findings get the short snippet.
+SNIPPET_MODES = ("static", "autocast")
+_NO_SNIPPET = frozenset({"cache", "crash", "specialization"})
+
+#: How the snippet prints one tensor field of a tensor ``o``.
+_ATTRS = {
+    "shape": "tuple({o}.shape)", "stride": "{o}.stride()", "storage_offset": "{o}.storage_offset()",
+    "dtype": "{o}.dtype", "device": "{o}.device", "layout": "{o}.layout", "requires_grad": "{o}.requires_grad",
+    "is_conj": "{o}.is_conj()", "is_neg": "{o}.is_neg()",
+    "aliases": "[k for k, x in enumerate(ins) if StorageWeakRef(x.untyped_storage()) == "
+               "StorageWeakRef({o}.untyped_storage())]",
+    "is_input": "[k for k, x in enumerate(ins) if x is {o}]",
+}
+_FIELD = re.compile(r"^(out|input)\[(\d+)\](?:\.(\w+))?$")
+
+
+def field_expression(field: str) -> str | None:
+    """The Python expression, over ``out`` (the op's result) and ``ins`` (its input
+    tensors after the call), that prints ``field``; None for a field it cannot show."""
+    if field == "error":
+        return '"returned normally"'
+    if field == "out":
+        return '[("Tensor" if isinstance(x, torch.Tensor) else type(x).__name__) for x in tree_leaves(out)]'
+    if field == "out.shared_storage":
+        return "[StorageWeakRef(o.untyped_storage()) == StorageWeakRef(p.untyped_storage()) " \
+               "for o in tree_leaves(out) for p in tree_leaves(out)]"
+    m = _FIELD.match(field)
+    if not m:
+        return None
+    group, index, attr = m.groups()
+    target = f"tree_leaves(out)[{index}]" if group == "out" else f"ins[{index}]"
+    if attr is None:
+        return target  # a non-tensor output
+    template = _ATTRS.get(attr)
+    return template.format(o=target) if template else None
+
+
+def snippet(call, *, category: str, field: str, device: str, mode: str = "static", autocast: str = "") -> str:
+    """A short plain-torch program that prints ``field`` for the real kernel and for fake
+    mode on ``call``, for ``crossref report`` (crossref/reporting/bugreport.py): the
+    inputs built by the repro's own input code, about ten lines more. ``""`` for a
+    symbolic, backward, cache or crash finding, whose mode's machinery only the full
+    repro script carries."""
+    expr = field_expression(field)
+    if mode not in SNIPPET_MODES or category in _NO_SNIPPET or expr is None:
+        return ""
+    names: dict = {}
+    lines = []
+    for spec in call.tensor_specs():
+        if spec not in names:
+            names[spec] = f"t{len(names)}"
+            lines += _tensor_lines(call, spec, names[spec], "    ")
+    args, kwargs, inputs = _call_code(call, names)
+    namespace, packet, overload = call.op.split(".", 2)
+    context = f", torch.autocast({device.split(':')[0]!r}, dtype=torch.{autocast})" if autocast else ""
+    return "\n".join([
+        "import contextlib",
+        "import warnings",
+        "import torch",
+        "from torch._subclasses.fake_tensor import FakeTensorMode",
+        "from torch.multiprocessing.reductions import StorageWeakRef",
+        "from torch.utils._pytree import tree_leaves, tree_map_only",
+        "",
+        f"DEVICE = {device!r}",
+        'warnings.simplefilter("ignore")',
+        "",
+        "def inputs():",
+        *_storage_lines(call, "    "),
+        *lines,
+        f"    return ({args}), {{{kwargs}}}, {inputs}",
+        "",
+        'for side in ("real", "fake"):',
+        "    args, kwargs, ins = inputs()",
+        "    mode = FakeTensorMode() if side == \"fake\" else contextlib.nullcontext()",
+        "    if side == \"fake\":  # fakes of the same inputs, as torch.compile makes them",
+        "        args, kwargs, ins = tree_map_only(torch.Tensor, mode.from_tensor, (args, kwargs, ins))",
+        "    try:",
+        f"        with mode{context}:",
+        f"            out = torch.ops.{namespace}.{packet}.{overload}(*args, **kwargs)",
+        f"        print(side, {expr})" if field == "error" else f"        print(side, {field!r}, {expr})",
+        "    except Exception as e:",
+        "        print(side, \"raised\", f\"{type(e).__name__}: {str(e).strip().splitlines()[0]}\")",
+    ]) + "\n"

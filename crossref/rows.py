@@ -77,12 +77,12 @@ class FindingRow:
     mode: str
     inner_op: str
     fake_impl: str  # crossref/provenance.py
-    cluster: str  # crossref/clusters.py
+    cluster: str  # crossref/reporting/clusters.py
     count: int  # checks that showed it (before shrinking)
     example: str  # the (shrunk when ``shrunk``) call as text
     shrunk: bool
     repro: str  # repros/<signature>.py
-    snippet: str  # crossref/bugreport.py
+    snippet: str  # crossref/repro.py (snippet), for crossref report
     first_item: str
     baseline: bool
 

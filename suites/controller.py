@@ -5,7 +5,7 @@ controller, which runs no item itself.
 It picks the run directory and the seed and hands both to the xdist workers, collects
 each worker's row counts when the worker goes down, notes workers that died and the
 item each was running, prints a progress line on long runs, and at session end merges
-the workers' parts into the report (crossref/report.py) and prints the summary line.
+the workers' parts into the report (crossref/reporting/report.py) and prints the summary line.
 The stateful writer exists only here, in this object, as junitxml keeps its own.
 """
 
@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from crossref import baseline as baselines
-from crossref import catalog, report
+from crossref import catalog
+from crossref.reporting import report
 from crossref.session import Options, Progress, finish_run_dir, run_dir_for, run_seed
 
 

@@ -28,7 +28,8 @@ import torch
 from torch._subclasses import fake_tensor as fake_tensor_module
 from torch._subclasses.fake_tensor import FakeTensorMode
 
-from crossref import _torch, catalog, report, stateful
+from crossref import _torch, catalog, stateful
+from crossref.reporting import report
 from crossref.check import CacheStats, Checker
 from crossref.execute import run_fake
 from crossref.failure import MISMATCH_TYPES

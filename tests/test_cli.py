@@ -1,8 +1,8 @@
-"""crossref.cli (``python -m crossref``): diff, merge and repro over run directories, and
+"""crossref.reporting.cli (``python -m crossref``): diff, merge and repro over run directories, and
 one-line errors with exit code 2 for every kind of bad input.
 
 Runs are built small: rows in the recorder's format written to parts/*.jsonl and
-merged by crossref.report.merge (``make_run``), except the repro test, which records a
+merged by crossref.reporting.report.merge (``make_run``), except the repro test, which records a
 genuine finding with the real Checker.
 """
 
@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 import torch
 
-from crossref import report
-from crossref.cli import main
+from crossref.reporting import report
+from crossref.reporting.cli import main
 from crossref.record import Recorder
 
 #: (signature, op, category, severity) of the findings the tests plant.
@@ -305,7 +305,7 @@ def test_diff_shows_modes_and_their_skew(tmp_path, capsys):
 
 def test_sweep_command_runs_the_installed_suite_here(tmp_path):
     from crossref import suites
-    from crossref.cli import sweep_command
+    from crossref.reporting.cli import sweep_command
 
     command = sweep_command(["-n", "2", "--crossref-ops=aten.mm.default"], where=tmp_path)
     assert command[:4] == [sys.executable, "-m", "pytest", str(Path(suites.__file__).resolve().parent)]

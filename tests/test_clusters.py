@@ -1,8 +1,8 @@
-"""crossref.clusters: findings of many ops grouped by their shared cause, ranked."""
+"""crossref.reporting.clusters: findings of many ops grouped by their shared cause, ranked."""
 
 from __future__ import annotations
 
-from crossref import clusters
+from crossref.reporting import clusters
 
 
 def row(op, category, field="out[0].stride", fake_impl="", real="", fake="", severity="medium", **kw):

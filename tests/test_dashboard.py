@@ -1,4 +1,4 @@
-"""crossref.dashboard: the interactive HTML page over the history. The data embedded in
+"""crossref.reporting.dashboard: the interactive HTML page over the history. The data embedded in
 the page (parsed back out of its JSON element), relative repro links, root-cause
 clusters (from summary.json or computed), empty states, the page's size for 2,000
 findings, and the page rendered in headless Chromium (when it is installed): the
@@ -18,8 +18,8 @@ from urllib.parse import unquote
 import pandas as pd
 import pytest
 
-from crossref.cli import main
-from crossref.dashboard import decode
+from crossref.reporting.cli import main
+from crossref.reporting.dashboard import decode
 from crossref.record import Recorder
 from test_cli import ADD, MM, SUB, UNSUP_A, make_run
 

@@ -1,12 +1,12 @@
-"""crossref.history: the runs and findings tables, adding a run once, listing."""
+"""crossref.reporting.history: the runs and findings tables, adding a run once, listing."""
 
 from __future__ import annotations
 
 import json
 
-from crossref.cli import main
-from crossref.history import HISTORY_RUN_COLUMNS, load_history
-from crossref.report import FINDING_COLUMNS
+from crossref.reporting.cli import main
+from crossref.reporting.history import HISTORY_RUN_COLUMNS, load_history
+from crossref.reporting.report import FINDING_COLUMNS
 from test_cli import ADD, MM, SUB, UNSUP_A, make_run, run_cli
 
 

@@ -95,8 +95,8 @@ def _check_report_snippet(name, run_dir, sig, tmp_path) -> None:
     import contextlib
     import io
 
-    from crossref import report
-    from crossref.cli import main
+    from crossref.reporting import report
+    from crossref.reporting.cli import main
 
     report.merge(run_dir, meta={"devices": ["cpu"]})
     text = io.StringIO()

@@ -13,7 +13,7 @@ import json
 import pandas as pd
 import pytest
 
-from crossref import report
+from crossref.reporting import report
 from support import BASE_ARGS, DESIGN_FINDING_COLUMNS, DESIGN_RESULT_COLUMNS, DESIGN_SUMMARY_KEYS, SUITE, TESTS
 
 # (tests/conftest.py warms pandas' parquet support up before pytester snapshots modules)

@@ -1,4 +1,4 @@
-"""crossref.record + crossref.report: per-worker parts, the merge, and the report files
+"""crossref.record + crossref.reporting.report: per-worker parts, the merge, and the report files
 validated against the declared schema (RESULT_COLUMNS, FINDING_COLUMNS) and the report
 contract of README.md."""
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from crossref import report
+from crossref.reporting import report
 from crossref.check import Checker
 from crossref.opcall import CallBuilder, StorageSpec, TensorSpec
 from crossref.record import Recorder

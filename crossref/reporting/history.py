@@ -26,8 +26,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import taxonomy
-from .errors import UsageError
+from .. import taxonomy
+from ..errors import UsageError
 from .runs import Run, one_line
 
 DEFAULT_HISTORY = Path("reports") / "history"

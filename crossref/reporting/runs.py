@@ -23,9 +23,9 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import UsageError
-from .record import PARTS_DIR
-from .taxonomy import SEVERITIES, severity_rank
+from ..errors import UsageError
+from ..record import PARTS_DIR
+from ..taxonomy import SEVERITIES, severity_rank
 
 #: The columns the tools read; a findings/results file without them is not a run.
 NEEDED_FINDING_COLUMNS = ("signature", "op", "category", "severity", "field", "real", "fake",

@@ -19,10 +19,11 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__ as HARNESS_VERSION
-from . import clusters, rows
-from .record import PARTS_DIR
-from .taxonomy import MODES, severity_rank
+from .. import __version__ as HARNESS_VERSION
+from .. import rows
+from . import clusters
+from ..record import PARTS_DIR
+from ..taxonomy import MODES, severity_rank
 
 RESULT_COLUMNS: dict[str, str] = rows.columns(rows.ResultRow)
 
@@ -356,7 +357,7 @@ MARKDOWN_CLUSTERS = 40
 
 
 def _clusters_section(summary: dict) -> list[str]:
-    """The root-cause clusters, ranked (crossref/clusters.py): what to fix first."""
+    """The root-cause clusters, ranked (crossref/reporting/clusters.py): what to fix first."""
     table = summary.get("clusters") or []
     if not table:
         return []

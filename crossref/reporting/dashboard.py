@@ -1,7 +1,7 @@
 """A self-contained, interactive HTML dashboard of the run history.
 
 One HTML file that works offline, from ``file://``: the CSS, the data and two vendored,
-minified libraries are inlined (``crossref/assets/``: Tabulator for the tables,
+minified libraries are inlined (``crossref/reporting/assets/``: Tabulator for the tables,
 Chart.js for the charts; versions, sizes and licences in ``assets/README.md``). Python
 builds the page's skeleton, its header and headline numbers, and puts everything else
 into one ``<script type="application/json" id="dashboard-data">`` element as compact
@@ -47,7 +47,7 @@ from . import clusters as clustering
 from .diff import Changes, changes
 from .history import History
 from .runs import SEVERITY_ORDER
-from .taxonomy import MODES, SEVERITIES
+from ..taxonomy import MODES, SEVERITIES
 
 MAX_RUNS_CHARTED = 30
 #: Characters kept of the long text columns; the full text is in the run's
@@ -59,7 +59,7 @@ CLUSTER_LIST = 8
 BYPASS_RUNS = 6
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
            "#9c755f", "#bab0ac", "#1f77b4", "#8c564b", "#17becf", "#bcbd22", "#7f7f7f", "#d62728", "#2ca02c")
-#: The vendored files inlined into the page (crossref/assets/, see its README.md).
+#: The vendored files inlined into the page (crossref/reporting/assets/, see its README.md).
 SCRIPTS = ("tabulator.min.js", "chart.umd.min.js")
 STYLESHEETS = ("tabulator_simple.min.css",)
 
@@ -861,7 +861,7 @@ class Page:
                 "<noscript><p class='empty'>The tables and charts need JavaScript; each run's summary.md has the "
                 "same findings.</p></noscript>"
                 f"{body}</main><footer>generated {stamp} by <code>crossref dashboard</code> · tables: Tabulator, "
-                "charts: Chart.js (MIT; crossref/assets/README.md)</footer>"
+                "charts: Chart.js (MIT; crossref/reporting/assets/README.md)</footer>"
                 f'<script type="application/json" id="dashboard-data">{data}</script>'
                 f"{scripts}<script>{GLUE}</script></body></html>\n")
 

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from .errors import UsageError
+from ..errors import UsageError
 
 PROG = "crossref"
 DEFAULT_LATEST = Path("reports") / "latest"
@@ -188,7 +188,7 @@ def sweep_command(pytest_args: Sequence[str], where: Path | None = None) -> list
     directory's own pytest configuration left out (its addopts and testpaths are for
     its own tests), and its conftest.py, if any, imported before collection (by
     ``--crossref-import``): the custom ops it registers become selectable."""
-    from . import suites
+    from .. import suites
 
     where = Path.cwd() if where is None else where
     command = [sys.executable, "-m", "pytest", str(Path(suites.__file__).resolve().parent),

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from typing import Iterable
 
-from .taxonomy import field_pattern, message_pattern, severity_rank
+from ..taxonomy import field_pattern, message_pattern, severity_rank
 
 
 def key(row: dict) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .record import display_path
+from ..record import display_path
 from .runs import SEVERITY_ORDER, Run
 
 #: The columns each finding list shows, in order.

@@ -1,0 +1,63 @@
+"""Paste-ready bug reports: ``crossref report SIGNATURE`` (torch-free).
+
+``render`` wraps a finding's row in a markdown issue body: title, what happens, the
+implementation that answered, the snippet (``repro.snippet`` wrote it in the worker: a
+short plain-torch program that builds the shrunk call's inputs and prints the field
+for the kernel and for fake mode), expected against actual, the root-cause cluster,
+versions. A symbolic, backward, cache or crash finding has no snippet (its mode's
+machinery is part of the repro): its report carries the full repro script instead.
+"""
+
+from __future__ import annotations
+
+_WHAT = {
+    "missing_error": "fake mode accepts a call the kernel rejects (a missing check)",
+    "spurious_error": "fake mode raises where the kernel returns",
+    "unsupported": "fake mode cannot answer the call (a declared limitation)",
+    "mutation": "after the call, fake mode's input metadata differs from the kernel's",
+    "cache": "the fake dispatch cache serves an answer that differs from a fresh computation",
+    "specialization": "tracing with dynamic shapes installs a guard that fixes a dynamic size",
+    "crash": "the call crashes or hangs the process",
+}
+_MODE_WORDS = {"static": "static shapes", "symbolic": "dynamic shapes (ShapeEnv)",
+               "backward": "in the backward pass", "autocast": "under autocast"}
+
+
+def title(row: dict) -> str:
+    op = row["op"]
+    what = _WHAT.get(row["category"]) or f"fake mode's {row['field']} differs from the kernel's"
+    return f"[fake tensor] {op}: {what} ({row['device']}, {_MODE_WORDS.get(row['mode'], row['mode'])})"
+
+
+def render(row: dict, summary: dict, cluster: dict | None, script: str, run: str) -> str:
+    """The markdown issue body of one finding (``row``: its findings.parquet row;
+    ``script``: its full repro script's text, for the report when there is no snippet)."""
+    field, real, fake = row["field"], row["real"], row["fake"]
+    code = (row.get("snippet") or "").rstrip()
+    impl = row.get("fake_impl") or ""
+    lines = [f"### {title(row)}", ""]
+    where = f"`{row['op']}`" + (f" (inside the backward: `{row['inner_op']}`)" if row.get("inner_op") else "")
+    lines += [f"Under `FakeTensorMode`, {where} answers **{field}** = `{fake}` where the {row['device']} kernel "
+              f"gives `{real}`. torch.compile, torch.export and AOTAutograd trace with fake tensors, so a compiled "
+              "program is built on fake mode's answer.", ""]
+    if impl:
+        lines += [f"**Implementation that answered in fake mode:** `{impl}`", ""]
+    if code:
+        lines += ["**Repro** (plain torch; prints the field for the kernel and for fake mode):", "", "```python",
+                  code, "```", ""]
+    else:
+        lines += [f"**Repro** (plain torch; the {row['mode']} mode's machinery is part of it: exit 1 while it "
+                  "reproduces):", "", "```python", script.rstrip(), "```", ""]
+    lines += ["**Expected** (the kernel):", "", "```", f"{field}: {real}", "```", "",
+              "**Actual** (fake mode):", "", "```", f"{field}: {fake}", "```", "",
+              f"Shrunk call: `{row.get('example', '')}`", ""]
+    if cluster and cluster.get("op_count", 0) > 1:
+        others = [o for o in cluster["ops"] if o != row["op"]]
+        shown = ", ".join(f"`{o}`" for o in others[:12]) + (f" and {len(others) - 12} more" if len(others) > 12 else "")
+        lines += [f"The same cause ({cluster['title']}) shows in {cluster['op_count']} ops "
+                  f"({cluster['findings']} findings): {shown}.", ""]
+    lines += ["**Versions:** " + ", ".join(filter(None, [
+        f"torch {summary.get('torch_version', '?')}", f"Python {summary.get('python', '?')}",
+        f"found by crossref {summary.get('harness_version', '?')} (signature `{row['signature']}`, run `{run}`, "
+        f"seen {row.get('count', 0)} times)"]))]
+    return "\n".join(lines) + "\n"
