@@ -620,6 +620,8 @@ def snippet(call, *, category: str, field: str, device: str, mode: str = "static
             lines += _tensor_lines(call, spec, names[spec], "    ")
     args, kwargs, inputs = _call_code(call, names)
     namespace, packet, overload = call.op.split(".", 2)
+    body = "\n".join([*_storage_lines(call, "    "), *lines, args, kwargs])
+    specials = ['nan, inf = float("nan"), float("inf")'] if re.search(r"\b(nan|inf)\b", body) else []
     context = f", torch.autocast({device.split(':')[0]!r}, dtype=torch.{autocast})" if autocast else ""
     return "\n".join([
         "import contextlib",
@@ -630,6 +632,7 @@ def snippet(call, *, category: str, field: str, device: str, mode: str = "static
         "from torch.utils._pytree import tree_leaves, tree_map_only",
         "",
         f"DEVICE = {device!r}",
+        *specials,
         'warnings.simplefilter("ignore")',
         "",
         "def inputs():",

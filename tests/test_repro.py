@@ -156,3 +156,18 @@ def test_harness_and_repro_decide_with_the_same_oracle_on_a_sample_of_findings(t
                 modes.add(f.mode)
     rec.close()
     assert replayed >= 8 and len(modes) >= 2, (replayed, modes)
+
+
+def test_a_report_snippet_runs_as_printed_with_inf_and_nan_arguments(tmp_path):
+    b = CallBuilder()
+    s = b.add_storage(StorageSpec(torch.float32, 4))
+    call = b.build("aten.clamp.default", [TensorSpec(s, (2, 2), (1, 2), view=True, layout=("permuted",)),
+                                          float("-inf"), float("nan")], {})
+    code = repro.snippet(call, category="stride", field="out[0].stride", device="cpu")
+    assert 'nan, inf = float("nan"), float("inf")' in code and "crossref" not in code
+    path = tmp_path / "snippet.py"
+    path.write_text(code)
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = [ln for ln in result.stdout.splitlines() if ln.startswith(("real ", "fake "))]
+    assert [ln.split()[0] for ln in lines] == ["real", "fake"] and all("out[0].stride" in ln for ln in lines)
