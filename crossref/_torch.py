@@ -307,7 +307,7 @@ IMPL_PATHS = ("torch/_meta_registrations.py", "torch/_decomp/", "torch/_refs/", 
 _FAKE_IMPLS_PATH = "torch/_subclasses/fake_impls.py"
 #: Wrappers shared by many implementations (out=, type promotion, opmath casts): not the
 #: op's own function, but the cause of what they do to every op they wrap (resizing out=).
-WRAPPER_PATHS = ("torch/_prims_common/wrappers.py", "torch/_decomp/decompositions.py:pw_cast_for_opmath",
+WRAPPER_PATHS = ("torch/_prims_common/wrappers.py", "torch/_decomp/decompositions.py:type_casts",
                  "torch/_decomp/__init__.py:_convert_out_params",
                  "torch/_subclasses/fake_impls.py:dispatch_to_op_implementations_dict")
 #: What calls a custom op's fake kernel: torch.library's machinery (register_fake), or
@@ -344,6 +344,8 @@ def _code_kind(code) -> str:
         return "library"
     if rel == _FAKE_TENSOR_PATH and code.co_name == "__torch_dispatch__":
         return "dispatch"
+    if rel == _FAKE_TENSOR_PATH and code.co_name == "run_fallback_kernel":
+        return "impl"  # no meta kernel: fake mode runs the real kernel on zeros of the inputs' shapes
     return "torch"
 
 

@@ -40,8 +40,11 @@ def responsible(finding: Finding, fake: Outcome, entries: Callable[[], list[tupl
         return fake.error.where or _torch.cpp_kernel_name(finding.op)
     target = finding.inner_op or finding.op
     found = entries()
-    # A backward finding names the op inside the backward pass whose answer differs.
-    mine = [e for e in found if e[0] == target] if finding.inner_op else found
+    # The op's own implementation when Python answered it (fake mode may first run others
+    # for it: an empty_like for an in-place op's result); a backward finding names the op
+    # inside the backward whose answer differs. Else the first implementation that ran
+    # (a composite op's: the op it decomposed into).
+    mine = [e for e in found if e[0] == target] or ([] if finding.inner_op else found)
     if not mine:
         return _torch.cpp_kernel_name(target)
     _, impl, wrappers = mine[0]

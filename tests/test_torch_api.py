@@ -187,6 +187,8 @@ def test_impl_trace_names_the_python_implementation_that_answered():
     index = _traced(torch.ops.aten.index.Tensor, x, [torch.tensor([0, 1])])
     assert index[0][1] == "torch/_subclasses/fake_impls.py:index_tensor"  # a handler, not its dispatcher
     assert _traced(torch.ops.aten.cumsum.default, x, 0)[0][1] == "torch/_refs/__init__.py:cumsum"
+    # A decomposition under the opmath upcast wrapper is named, not the wrapper.
+    assert _traced(torch.ops.aten.hardsigmoid.default, x)[0][1] == "torch/_decomp/decompositions.py:hardsigmoid"
     assert sys.getprofile() is None  # the watch is undone
 
 
