@@ -172,6 +172,20 @@ def unsupported_reason(entry: OpEntry) -> str | None:
     return None
 
 
+def skip_reason(entry: OpEntry, devices: tuple[str, ...]) -> str | None:
+    """Why the sweep does not test this overload on ``devices``, or None: the catalog's
+    reason, an argument type the filler cannot make up, or no kernel on any of the
+    devices. The suite skips its item with it and the summary lists it."""
+    if entry.skip:
+        return entry.skip
+    reason = unsupported_reason(entry)
+    if reason:
+        return reason
+    if not any(entry.runs_on(d) for d in devices):
+        return f"no kernel on {', '.join(devices)}"
+    return None
+
+
 def _main_tensor(ctx: Ctx) -> None:
     """Draw the first tensor argument: it anchors shapes, dtypes and dims. An argument
     the caller fixed is not drawn: a fixed first tensor is the anchor."""

@@ -22,6 +22,7 @@ from crossref import baseline as baselines
 from crossref import catalog
 from crossref.reporting import report
 from crossref.session import Options, Progress, finish_run_dir, run_dir_for, run_seed
+from crossref.strategies.calls import skip_reason
 
 
 class Controller:
@@ -98,7 +99,8 @@ class Controller:
             "ops_patterns": list(opts.ops),
             "imports": list(self.imports),
             "ops_selected": len(entries),
-            "ops_skipped": {e.name: e.skip for e in entries if e.skip},
+            # every reason an item skips with (the same function the suite asks), not only the catalog's
+            "ops_skipped": {e.name: r for e in entries if (r := skip_reason(e, tuple(opts.devices)))},
             "wall_seconds": time.time() - self.start,
             "workers_lost": self.lost,
         })

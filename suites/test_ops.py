@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import pytest
 
-from crossref.strategies.calls import unsupported_reason
+from crossref.strategies.calls import skip_reason
 from crossref.strategies.drive import drive
 
 
 def test_op(op_entry, crossref_session, request):
     """Draw the item's whole budget of calls (and variants of the valid ones), then
     shrink each new finding and fail naming all of them."""
-    if op_entry.skip:
-        pytest.skip(op_entry.skip)
-    reason = unsupported_reason(op_entry)
+    reason = skip_reason(op_entry, crossref_session.checker.devices)
     if reason:
         pytest.skip(reason)
-    if not any(op_entry.runs_on(d) for d in crossref_session.checker.devices):
-        pytest.skip(f"no kernel on {', '.join(crossref_session.checker.devices)}")
     search = crossref_session.search(op_entry, request.node.nodeid)
     # Variants vary a static check's inputs: without the static mode there are none.
     drive(op_entry, search.check, examples=crossref_session.examples, seed=crossref_session.seed,

@@ -218,8 +218,9 @@ def test_the_sweep_checks_a_custom_namespace_loaded_with_crossref_import(sweep_r
     repro = subprocess.run([sys.executable, str(report_dir / row["repro"])], cwd="/", capture_output=True, text=True,
                            timeout=120)
     assert repro.returncode == 1 and "REPRODUCES" in repro.stdout, repro.stdout + repro.stderr
-    if not torch.cuda.is_available():  # the CUDA-only op
+    if not torch.cuda.is_available():  # the CUDA-only op: skipped, and listed as not tested with why
         result.stdout.fnmatch_lines(["* 1 skipped*"])
+        assert summary["ops_skipped"] == {"crossref_test.cuda_only.default": "no kernel on cpu"}
 
 
 def test_ops_registered_by_a_plugin_module_are_selectable(sweep_run, pytester):
