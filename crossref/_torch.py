@@ -384,6 +384,17 @@ def _user_code(frame) -> bool:
         and not os.path.abspath(filename).startswith(_STDLIB)
 
 
+def _answers(frame, kind_of=_code_kind) -> bool:
+    """Whether the frame runs an implementation: torch's, or a custom op's fake kernel
+    (user code that torch.library called). ``kind_of``: ``_code_kind``, or a cached
+    lookup of it."""
+    kind = kind_of(frame.f_code)
+    if kind == "other":
+        caller = frame.f_back
+        return caller is not None and kind_of(caller.f_code) == "library" and _user_code(frame)
+    return kind == "impl"
+
+
 class ImplTrace:
     """The implementation functions one fake run called: ``entries`` holds, in order,
     ``(op, implementation, wrappers)`` for each outermost one (no implementation among
@@ -400,23 +411,14 @@ class ImplTrace:
             kind = self._kinds[code] = _code_kind(code)
         return kind
 
-    def _answers(self, frame) -> bool:
-        """Whether the frame runs an implementation: torch's, or a custom op's fake
-        kernel (user code that torch.library called)."""
-        kind = self._kind(frame.f_code)
-        if kind == "other":
-            caller = frame.f_back
-            return caller is not None and self._kind(caller.f_code) == "library" and _user_code(frame)
-        return kind == "impl"
-
     def __call__(self, frame, event, arg) -> None:
-        if event != "call" or not self._answers(frame):
+        if event != "call" or not _answers(frame, self._kind):
             return
         wrappers, op = [], ""
         parent = frame.f_back
         while parent is not None:
             pkind = self._kind(parent.f_code)
-            if pkind in ("impl", "other") and self._answers(parent):
+            if pkind in ("impl", "other") and _answers(parent, self._kind):
                 return  # called by another implementation: not the outermost
             if pkind == "wrapper":
                 wrappers.append(_name(parent.f_code))
@@ -438,13 +440,10 @@ class ImplTrace:
 def raising_impl(tb) -> str:
     """The innermost implementation function (or custom fake kernel) in a traceback: the
     one whose check raised; ``""`` when none is in it (a C++ kernel raised)."""
-    found, previous_kind = "", ""
+    found = ""
     while tb is not None:
-        frame = tb.tb_frame
-        kind = _code_kind(frame.f_code)
-        if kind == "impl" or (kind == "other" and previous_kind == "library" and _user_code(frame)):
-            found = _name(frame.f_code, frame)
-        previous_kind = kind
+        if _answers(tb.tb_frame):
+            found = _name(tb.tb_frame.f_code, tb.tb_frame)
         tb = tb.tb_next
     return found
 

@@ -12,7 +12,14 @@ import enum
 import re
 
 
-class Category(str, enum.Enum):
+class _Name(str, enum.Enum):
+    """An enum whose members print as the string written into the report files."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Category(_Name):
     """What differs between the real kernel and fake mode (README, "Categories")."""
 
     SHAPE = "shape"
@@ -34,11 +41,8 @@ class Category(str, enum.Enum):
     SPECIALIZATION = "specialization"
     CRASH = "crash"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Severity(str, enum.Enum):
+class Severity(_Name):
     """How much a difference can hurt a compiled program, most first."""
 
     HIGH = "high"
@@ -46,16 +50,8 @@ class Severity(str, enum.Enum):
     LOW = "low"
     INFO = "info"
 
-    def __str__(self) -> str:
-        return self.value
 
-    @property
-    def rank(self) -> int:
-        """0 for high ... 3 for info: the sort key every table uses."""
-        return _SEVERITY_RANK[self.value]
-
-
-class Status(str, enum.Enum):
+class Status(_Name):
     """What one check came to (a results row's ``status``)."""
 
     MATCH = "match"
@@ -68,20 +64,14 @@ class Status(str, enum.Enum):
     #: pass nor a failure
     NOT_APPLICABLE = "not_applicable"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Mode(str, enum.Enum):
+class Mode(_Name):
     """How fake mode runs a call (crossref/modes.py)."""
 
     STATIC = "static"
     SYMBOLIC = "symbolic"
     BACKWARD = "backward"
     AUTOCAST = "autocast"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
@@ -92,8 +82,6 @@ _SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 #: Categories of a wrong answer that changes what a compiled program computes with.
 HIGH_CATEGORIES = frozenset({"shape", "dtype", "device", "layout", "structure"})
-#: Categories about an exception on one side only.
-ERROR_CATEGORIES = frozenset({"missing_error", "spurious_error", "unsupported"})
 
 
 def severity_rank(severity: str) -> int:
