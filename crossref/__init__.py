@@ -22,6 +22,7 @@ _EXPORTS = {
     "check_op": "crossref.api",
     "assert_fake_kernel_matches": "crossref.api",
     "OpFinding": "crossref.api",
+    "impact_of": "crossref.api",
     "tensors": "crossref.strategies.tensors",
     "shapes": "crossref.strategies.tensors",
     "dtypes": "crossref.strategies.tensors",

@@ -459,3 +459,85 @@ def cpp_kernel_name(op: str) -> str:
         if has_kernel(qualified, key):
             return f"C++ {key} kernel of {qualified}"
     return f"{_FAKE_TENSOR_PATH}:FakeTensorMode"
+
+
+# --------------------------------------------------------------------------- compiling
+# The consequence probe (crossref/impact.py) runs a finding's call through torch.compile.
+# torch.compile itself is public; resetting dynamo's caches between probes, looking a
+# backend up by name, marking dims, telling a compile failure from a run-time one and
+# keeping inductor's compile in the probing process are not.
+
+#: Where the compile stack's exceptions are defined: one raised from there (or wrapped
+#: by dynamo) means compiling failed, not the compiled program.
+_COMPILER_MODULES = ("torch._dynamo", "torch._inductor", "torch._functorch", "torch.fx.experimental")
+
+
+def reset_compiler() -> None:
+    """Forget every compiled frame (dynamo keys its caches on the function's code, and
+    each probe compiles a fresh closure of the same code)."""
+    torch._dynamo.reset()
+
+
+def compiler_backend(name: str):
+    """The backend callable torch.compile uses for ``name``; ValueError for an unknown one."""
+    from torch._dynamo.backends.registry import lookup_backend
+
+    try:
+        return lookup_backend(name)
+    except Exception as exc:  # noqa: BLE001 - InvalidBackend, a subclass of a dynamo exception
+        known = ", ".join(sorted(torch._dynamo.list_backends(exclude_tags=())))
+        raise ValueError(f"unknown torch.compile backend {name!r} (known: {known})") from exc
+
+
+def mark_dims(t: torch.Tensor, dynamic: tuple[bool, ...], *, strict: bool) -> None:
+    """Mark ``t``'s dims for a ``torch.compile(dynamic=True)`` trace: the dims where
+    ``dynamic`` is false static; the others (of size 2 or more) dynamic, and with
+    ``strict`` as ``mark_dynamic`` does, so that a guard fixing one fails the compile
+    (a ConstraintViolationError) instead of specializing silently."""
+    for d, (size, dyn) in enumerate(zip(t.shape, dynamic)):
+        if not dyn:
+            torch._dynamo.mark_static(t, d)
+        elif strict and size >= 2:
+            torch._dynamo.mark_dynamic(t, d)
+
+
+def compile_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from the compile stack (dynamo's tracing, AOTAutograd,
+    inductor's lowering and codegen) rather than from the compiled program's kernels."""
+    from torch._dynamo.exc import TorchDynamoException
+
+    if isinstance(exc, TorchDynamoException):
+        return True
+    return type(exc).__module__.startswith(_COMPILER_MODULES)
+
+
+@contextlib.contextmanager
+def probing_compiler() -> Iterator[None]:
+    """How a probe compiles: inductor's compile in this process (no pool of compile
+    workers: the probe runs in a crash-isolated child with one core's share); no
+    compiled graphs from the on-disk FX graph and AOTAutograd caches, whose keys do not
+    cover fake mode's own answers (a fake kernel fixed or planted since would be served
+    the graph compiled before; inductor's kernel cache, keyed by the generated source,
+    stays on); dynamo's and inductor's log records dropped (a failure is data)."""
+    import torch._functorch.config as functorch_config
+    import torch._inductor.config as inductor_config
+
+    settings = [(inductor_config, "compile_threads", 1), (inductor_config, "fx_graph_cache", False),
+                (functorch_config, "enable_autograd_cache", False)]
+    saved = [(module, name, getattr(module, name)) for module, name, _ in settings if hasattr(module, name)]
+    for module, name, value in settings:
+        if hasattr(module, name):
+            setattr(module, name, value)
+    loggers = [logging.getLogger(name) for name in ("torch._dynamo", "torch._inductor", "torch._functorch",
+                                                    "torch.fx.experimental.symbolic_shapes", _FAKE_LOGGER)]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL + 1)
+    try:
+        with quiet_fake_logging():
+            yield
+    finally:
+        for module, name, value in saved:
+            setattr(module, name, value)
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)

@@ -3,6 +3,7 @@
     import crossref
     findings = crossref.check_op(torch.ops.mylib.scale.default, examples=200)
     crossref.assert_fake_kernel_matches(mylib.scale, k=st.integers(1, 4))
+    crossref.impact_of(findings[0]).impact    # what it breaks in a compiled program
 
 An op of any namespace: an ``OpOverload``, an ``OpOverloadPacket`` with one overload,
 a ``torch.library.custom_op`` function, or a name (``"mylib::scale"``,
@@ -56,6 +57,7 @@ class OpFinding:
     # the implementation that gave fake mode's answer: the op's fake kernel
     # ("mylib.ops:_scale_fake"), or where a backward finding's inner op was answered
     fake_impl: str = ""
+    autocast: str = ""  # autocast mode: the dtype it ran in ("bfloat16")
 
     def __str__(self) -> str:
         where = self.device + (f", {self.mode} mode" if self.mode != "static" else "")
@@ -133,10 +135,31 @@ def _search(op: Any, examples: int, devices: Any, modes: Any, seed: int,
             autocast = next((ch.autocast for ch in n.checks if f in ch.findings), "")
             findings.append(OpFinding(f.op, f.category, f.severity, f.field, f.real, f.fake, f.device, f.mode,
                                       f.dtypes, f.signature, n.call.describe_mode(f.mode),
-                                      checker.repro_script(n.call, f, autocast=autocast), n.call, f.fake_impl))
+                                      checker.repro_script(n.call, f, autocast=autocast), n.call, f.fake_impl,
+                                      autocast))
     finally:
         checker.isolated.close()
     return result, findings
+
+
+def impact_of(finding: OpFinding, *, backends: Any = None) -> Any:
+    """What ``finding`` (from ``check_op``) breaks in a compiled program: its shrunk call
+    run through ``torch.compile(fullgraph=True)`` on ``backends`` (default:
+    aot_eager, aot_eager_decomp_partition, inductor) and compared with eager
+    (crossref/impact.py). Returns an ``impact.Consequence``: ``impact`` (wrong_values,
+    crash, wrong_metadata, runtime_assert, accepts_invalid, compile_error, none,
+    not_probed), the ``backend`` that showed it, a one-line ``detail``, and every
+    backend's ``results``. Runs in this process: a call that crashes the process
+    takes it down (``crossref impact RUN`` isolates)."""
+    from . import impact
+    from .session import parse_backends
+
+    if not isinstance(finding, OpFinding):
+        raise UsageError(f"finding={finding!r} is not a crossref.check_op finding")
+    chosen = parse_backends(backends if backends is None or isinstance(backends, str) else ",".join(backends),
+                            "backends") or impact.BACKENDS
+    return impact.probe(finding.call, mode=finding.mode, device=finding.device, autocast=finding.autocast,
+                        category=finding.category, field=finding.field, fake=finding.fake, backends=chosen)
 
 
 def resolve(op: Any) -> catalog.OpEntry:

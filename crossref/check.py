@@ -13,7 +13,7 @@ from . import _torch, modes as modes_, provenance
 from .classify import Finding, classify, classify_cache, status
 from .compare import ErrorInfo, Mismatch, Outcome, compare, compare_inner
 from .execute import run_fake, run_real
-from .opcall import OpCall
+from .opcall import OpCall, call_to_json
 from .record import Recorder
 from .rows import ResultRow, plain
 from . import repro
@@ -272,7 +272,7 @@ class Checker:
         path = rec.repro_path(f.signature)
         path.write_text(self.repro_script(call, f, autocast=autocast))
         rec.write("example", {"signature": f.signature, "example": call.describe_mode(f.mode), "size": call.size_key(),
-                              "shrunk": shrunk, "repro": f"repros/{f.signature}.py",
+                              "shrunk": shrunk, "repro": f"repros/{f.signature}.py", "call": _as_json(call),
                               "snippet": repro.snippet(call, category=f.category, field=f.field, device=f.device,
                                                        mode=f.mode, autocast=autocast or _autocast_trait(f))})
         return str(path)
@@ -295,6 +295,15 @@ def _differ(cold: Outcome, repeat: Outcome) -> bool:
     if cold.error is not None:
         return cold.error.type != repeat.error.type
     return bool(compare(cold, repeat))
+
+
+def _as_json(call: OpCall) -> str:
+    """The call as JSON for the report (``""`` for one holding a value JSON cannot carry:
+    such a finding is not replayed by ``crossref impact``)."""
+    try:
+        return call_to_json(call)
+    except TypeError:
+        return ""
 
 
 def _autocast_trait(f: Finding) -> str:

@@ -413,3 +413,84 @@ def difference(real: Outcome, fake: Outcome, field: str, *, all_strides: bool = 
         outputs = "grad" if field.startswith("grad") else "out"
         found = compare(real, fake, all_strides=all_strides, outputs=outputs)
     return next((m for m in found if m.field == field), None)
+
+
+# --------------------------------------------------------------------------- values
+#
+# The consequence probe (crossref/impact.py) compares a compiled program's values with
+# eager's: compiled code may round differently (fused, reordered, computed in float32
+# for half types), so floating values are equal within a tolerance of their dtype,
+# relative to each element and to the tensor's largest magnitude (a reordered sum of
+# large values cancels differently). NaN equals NaN, infinities must match, integers
+# and bools are exact.
+
+#: (rtol, atol) by dtype name; complex dtypes as their real parts.
+TOLERANCES = {"float16": (2e-3, 1e-3), "bfloat16": (2e-2, 1e-2), "float32": (1e-4, 1e-5),
+              "float64": (1e-7, 1e-9), "complex32": (2e-3, 1e-3), "complex64": (1e-4, 1e-5),
+              "complex128": (1e-7, 1e-9)}
+
+
+def _readable(t: torch.Tensor) -> torch.Tensor | None:
+    """``t``'s values as a dense CPU tensor (complex as real pairs), or None where they
+    cannot be read (meta and other data-less tensors, quantized ones)."""
+    if t.device.type == "meta" or t.is_quantized:
+        return None
+    try:
+        t = t.detach()
+        if t.layout != torch.strided:
+            t = t.to_dense()
+        t = t.resolve_conj().resolve_neg().cpu()
+    except Exception:  # noqa: BLE001 - a layout without to_dense, a tensor subclass
+        return None
+    return torch.view_as_real(t) if t.is_complex() else t
+
+
+def _loosest(a: torch.dtype, b: torch.dtype) -> tuple[float, float]:
+    tols = [TOLERANCES.get(str(d).removeprefix("torch."), (0.0, 0.0)) for d in (a, b)]
+    return max(t[0] for t in tols), max(t[1] for t in tols)
+
+
+def values_differ(real: torch.Tensor, fake: torch.Tensor) -> str | None:
+    """How the values of two tensors of one shape differ, as one line ("3 of 12
+    elements differ; largest |difference| 0.5 at (1, 2): 1.0 against 1.5"), or None
+    where they agree (see TOLERANCES) or cannot be read."""
+    if tuple(real.shape) != tuple(fake.shape):
+        return None
+    a, b = _readable(real), _readable(fake)
+    if a is None or b is None or a.numel() == 0:
+        return None
+    floating = a.dtype.is_floating_point or b.dtype.is_floating_point
+    if floating:
+        rtol, atol = _loosest(real.dtype, fake.dtype)
+        a, b = a.double(), b.double()
+        finite = torch.isfinite(a) & torch.isfinite(b)
+        scale = a[finite].abs().max().item() if bool(finite.any()) else 0.0
+        close = (a - b).abs() <= atol + rtol * (a.abs() + scale)
+        same = torch.where(finite, close, (a == b) | (torch.isnan(a) & torch.isnan(b)))
+    else:
+        if a.dtype != b.dtype:
+            a, b = a.to(torch.int64), b.to(torch.int64)
+        same = a == b
+    if bool(same.all()):
+        return None
+    wrong = (~same).nonzero()
+    first = tuple(int(i) for i in wrong[0])
+    diff = (a.double() - b.double()).abs()
+    diff = torch.where(same, torch.zeros_like(diff), torch.nan_to_num(diff, nan=float("inf")))
+    worst = tuple(int(i) for i in (diff == diff.max()).nonzero()[0])
+    at = worst if bool(torch.isfinite(diff.max())) else first
+    return (f"{len(wrong)} of {same.numel()} elements differ; at {at}: {a[at].item()!r} against "
+            f"{b[at].item()!r}")
+
+
+def compare_values(name: str, real: list, fake: list) -> tuple[Mismatch, ...]:
+    """``value`` mismatches (fields ``out[0].values``) between two lists of output
+    leaves (or of inputs after the call: ``input``), pairwise; leaves that are not
+    both tensors are compared by ``compare`` (a non-tensor output's value)."""
+    found = []
+    for i, (r, f) in enumerate(zip(real, fake)):
+        if isinstance(r, torch.Tensor) and isinstance(f, torch.Tensor):
+            how = values_differ(r, f)
+            if how is not None:
+                found.append(Mismatch("value", f"{name}[{i}].values", "eager", how))
+    return tuple(found)

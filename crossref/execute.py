@@ -20,15 +20,19 @@ import functools
 import re
 import time
 import warnings
-from typing import Any
+from typing import Any, Callable
 
 import torch
-from torch.utils._pytree import tree_map_only
+from torch.utils._pytree import tree_leaves, tree_map_only
 
 from . import _torch
 from .compare import (ErrorInfo, InnerOp, Outcome, describe as _describe_result, describe_grads,
                       describe_inner as _describe_inner, flatten as _flatten)
 from .opcall import OpCall, materialize
+
+
+#: How a call is run instead of ``op(*args, **kwargs)``: ``invoke(call, op, args, kwargs)``.
+Invoke = Callable[[OpCall, Any, tuple, dict], Any]
 
 
 def _error(exc: BaseException, phase: str, side: str = "real") -> ErrorInfo:
@@ -56,13 +60,19 @@ def _context(how: str, device: str, dtype: torch.dtype | None, side: str = "real
 
 
 def run_real(call: OpCall, device: str, memo: dict | None = None, *, how: str = "static",
-             autocast: torch.dtype | None = None) -> Outcome:
+             autocast: torch.dtype | None = None, invoke: Invoke | None = None,
+             keep: list | None = None) -> Outcome:
     """Run ``call`` for real on fresh inputs (or on ``memo``'s, see ``materialize``).
 
     ``how`` is the mode (crossref/modes.py): ``static`` and ``symbolic`` run the op as
     it is; ``autocast`` inside ``torch.autocast(device, autocast)``; ``backward`` runs
     it and then ``torch.autograd.grad`` of its outputs (the call's floating storages
-    must require grad: ``OpCall.requiring_grad``), and describes the gradients."""
+    must require grad: ``OpCall.requiring_grad``), and describes the gradients.
+
+    ``invoke(call, op, args, kwargs)`` runs the op instead of a plain call (the
+    consequence probe, crossref/impact.py, runs it through torch.compile); ``keep``, a
+    list, receives the output leaves and the inputs after the call (in backward mode:
+    the gradients and the inputs), so that their values can be compared."""
     start = time.perf_counter()
     try:
         args, kwargs, inputs = materialize(call, device, memo)
@@ -72,11 +82,13 @@ def run_real(call: OpCall, device: str, memo: dict | None = None, *, how: str = 
     try:
         with warnings.catch_warnings(), _context(how, device, autocast):
             warnings.simplefilter("ignore")
-            result = op(*args, **kwargs)
+            result = op(*args, **kwargs) if invoke is None else invoke(call, op, args, kwargs)
     except Exception as exc:  # noqa: BLE001 - the kernel's verdict is data
         return _failed("real", device, exc, "call", start)
     if how == "backward":
-        return _backward("real", device, call, result, inputs, None, start)
+        return _backward("real", device, call, result, inputs, None, start, keep)
+    if keep is not None:
+        keep[:] = [tree_leaves(result), list(inputs)]
     return _describe_result("real", device, result, inputs, start)
 
 
@@ -221,7 +233,7 @@ def grad_output(shape: tuple[int, ...], dtype: torch.dtype, device, layout: str,
 
 
 def _backward(side: str, device: str, call: OpCall, result: Any, inputs: list[torch.Tensor],
-              mode, start: float) -> Outcome:
+              mode, start: float, keep: list | None = None) -> Outcome:
     """``torch.autograd.grad`` of the outputs that require grad with respect to the
     inputs that do, every op inside the backward logged; the gradients are the
     outcome's outputs (None for an input the outputs do not depend on)."""
@@ -245,6 +257,8 @@ def _backward(side: str, device: str, call: OpCall, result: Any, inputs: list[to
     except Exception as exc:  # noqa: BLE001 - the backward's verdict is data
         return _failed(side, device, exc, "backward", start)
     inner = tuple(InnerOp(op, structure, outputs) for op, (structure, outputs) in log.calls)
+    if keep is not None:
+        keep[:] = [list(grads), list(wrt)]
     return describe_grads(side, device, grads, wrt, inner, start)
 
 

@@ -1,11 +1,15 @@
-"""Crash and hang isolation: checks run in a child process.
+"""Crash and hang isolation: work runs in a child process.
 
 A kernel that segfaults, aborts, divides by zero in C++ or never returns would take
-the whole run with it. ``Isolated`` keeps one long-lived child that runs checks sent
-over a pipe (only recipes and plain results cross it); when the child dies or a check
-outlives its time limit, the check becomes a ``crash`` result with a finding, a fresh
-child is started, and the run goes on. A shared progress value tells which device
-and which side (real or fake) was running when it happened.
+the whole run with it. A ``Child`` is one long-lived process that answers requests sent
+over a pipe (only recipes and plain results cross it) with a handler built in the
+child; when it dies or a request outlives its time limit, the request's answer is a
+``Died``, a fresh child is started for the next one, and the run goes on. A shared
+progress value tells what the child was doing when it happened.
+
+``Isolated`` runs checks so (``Checker.compute``): a Died becomes a ``crash`` result
+with a finding, the progress value saying which device and which side (real or fake)
+was running. The consequence probes (crossref/probes.py) run in Children too.
 """
 
 from __future__ import annotations
@@ -41,16 +45,13 @@ class ExecutorError(RuntimeError):
     """The isolated executor itself failed (not the op under test)."""
 
 
-
-
-
 def _cuda_initialized() -> bool:
     import torch
 
     return bool(torch.cuda.is_available() and torch.cuda.is_initialized())
 
 
-def _serve(conn, progress, checker_kwargs: dict, imports: list = ()) -> None:  # pragma: no cover - in the child
+def _serve(conn, progress, factory, args: tuple, imports: list = ()) -> None:  # pragma: no cover - in the child
     import os
 
     import torch
@@ -78,13 +79,12 @@ def _serve(conn, progress, checker_kwargs: dict, imports: list = ()) -> None:  #
     import faulthandler
 
     faulthandler.disable()  # pytest's handler writes a dead child's "Fatal Python error" into the run's log
-    checker = Checker(recorder=None, **checker_kwargs)
+
+    def report(value: int) -> None:
+        progress.value = value
+
+    handle = factory(*args, report)
     conn.send("ready")
-
-    def report(device_index: int, phase: str) -> None:
-        progress.value = device_index * len(PHASES) + PHASES.index(phase)
-
-    checker.progress = report
     while True:
         try:
             msg = conn.recv()
@@ -92,40 +92,50 @@ def _serve(conn, progress, checker_kwargs: dict, imports: list = ()) -> None:  #
             return
         if msg is None:
             return
-        call, tags, devices, cache, modes = msg
-        conn.send(checker.compute(call, tags, devices, cache, modes))
+        conn.send(handle(msg))
         progress.value = 0
 
 
-class Isolated:
-    """Runs ``Checker.compute`` in a child process; see the module docstring."""
+@dataclass(frozen=True, slots=True)
+class Died:
+    """A request the child did not answer: ``how`` it ended (killed by a signal, an exit
+    status, no answer within the time limit) and the progress value it last reported."""
 
-    def __init__(self, checker_kwargs: dict, options: IsolationOptions = IsolationOptions()) -> None:
-        self.checker_kwargs = checker_kwargs
-        self.devices = tuple(checker_kwargs.get("devices", ("cpu",)))
-        self.options = options
-        method = options.start_method
-        if method == "fork" and _cuda_initialized():
-            method = "spawn"  # a forked child cannot use CUDA once the parent has
-        self.ctx = mp.get_context(method)
+    how: str
+    progress: int
+    seconds: float
+
+
+class Child:
+    """One long-lived child process that answers requests, each with the handler
+    ``factory(*args, report)`` built in the child (``report(int)`` sets the progress
+    value the parent reads when the child dies). A request it does not answer in time,
+    or that kills it, is a ``Died``; the next request starts a fresh child.
+
+    ``factory`` must be a module-level function (a spawned child imports it)."""
+
+    def __init__(self, factory, args: tuple = (), *, timeout: float = 20.0, start_method: str = "fork") -> None:
+        self.factory, self.args, self.timeout = factory, args, timeout
+        if start_method == "fork" and _cuda_initialized():
+            start_method = "spawn"  # a forked child cannot use CUDA once the parent has
+        self.ctx = mp.get_context(start_method)
         self.proc = None
         self.conn = None
         self.progress = None
+        self.sent = 0.0  # when the request in flight was sent
 
-    def _start(self) -> None:
-        if self.ctx.get_start_method() == "fork":
-            # Import fake mode's lazy dependencies (torch._dynamo: seconds) once, here,
-            # so that every forked child starts warm.
-            from . import _torch
+    @property
+    def forked(self) -> bool:
+        return self.ctx.get_start_method() == "fork"
 
-            _torch.new_fake_mode()
+    def start(self) -> None:
         parent, child = self.ctx.Pipe()
         self.progress = self.ctx.Value("i", 0, lock=False)
         # A spawned child starts bare: it imports the modules that register custom ops.
         from .catalog import registering_imports
 
-        imports = [] if self.ctx.get_start_method() == "fork" else registering_imports()
-        self.proc = self.ctx.Process(target=_serve, args=(child, self.progress, self.checker_kwargs, imports),
+        imports = [] if self.forked else registering_imports()
+        self.proc = self.ctx.Process(target=_serve, args=(child, self.progress, self.factory, self.args, imports),
                                      daemon=True, name="crossref-executor")
         self.proc.start()
         child.close()
@@ -136,11 +146,47 @@ class Isolated:
         except (EOFError, OSError):
             ready = False
         if not ready:
-            code = self._kill()
+            code = self.kill()
             raise ExecutorError(f"the crash-isolation child did not start ({_death(code)}); "
                                 "run with --crossref-no-isolate to see why")
 
-    def _kill(self) -> int | None:
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.is_alive()
+
+    def send(self, msg) -> Died | None:
+        """Send a request (starting the child if needed); a Died when the pipe is broken."""
+        if not self.alive:
+            self.start()
+        self.sent = time.perf_counter()
+        try:
+            self.conn.send(msg)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            return self.died(None)
+        return None
+
+    def receive(self, timeout: float | None = None):
+        """The answer to the request in flight, or a Died (``timeout``: seconds left to
+        wait, by default what is left of the child's time limit)."""
+        left = self.timeout - (time.perf_counter() - self.sent) if timeout is None else timeout
+        try:
+            if self.conn.poll(max(left, 0.0)):
+                return self.conn.recv()
+            how = f"hung: no answer within {self.timeout:g} s"
+        except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
+            how = None
+        return self.died(how)
+
+    def ask(self, msg):
+        """Send ``msg`` and wait for the answer (or a Died)."""
+        return self.send(msg) or self.receive()
+
+    def died(self, how: str | None) -> Died:
+        where = self.progress.value if self.progress is not None else 0
+        code = self.kill()
+        return Died(how or _death(code), where, time.perf_counter() - self.sent)
+
+    def kill(self) -> int | None:
         """Stop the child (if still alive) and return its exit code."""
         proc, code = self.proc, None
         if proc is not None:
@@ -164,21 +210,38 @@ class Isolated:
             self.proc.kill()
         self.proc = self.conn = None
 
+
+def _checker(checker_kwargs: dict, report):  # pragma: no cover - in the child
+    """The check handler of a child: ``Checker.compute`` of each request."""
+    checker = Checker(recorder=None, **checker_kwargs)
+    checker.progress = lambda device_index, phase: report(device_index * len(PHASES) + PHASES.index(phase))
+    return lambda msg: checker.compute(*msg)
+
+
+class Isolated:
+    """Runs ``Checker.compute`` in a child process; see the module docstring."""
+
+    def __init__(self, checker_kwargs: dict, options: IsolationOptions = IsolationOptions()) -> None:
+        self.checker_kwargs = checker_kwargs
+        self.devices = tuple(checker_kwargs.get("devices", ("cpu",)))
+        self.options = options
+        self.child = Child(_checker, (checker_kwargs,), timeout=options.timeout, start_method=options.start_method)
+
+    def close(self) -> None:
+        self.child.close()
+
     def compute(self, call: OpCall, tags: frozenset[str], devices: tuple[str, ...] | None = None,
                 cache: bool = True, modes: tuple[str, ...] = ("static",)) -> list[DeviceCheck]:
-        if self.proc is None or not self.proc.is_alive():
-            self._start()
-        start = time.perf_counter()
-        try:
-            self.conn.send((call, tags, devices, cache, modes))
-            if self.conn.poll(self.options.timeout):
-                return self.conn.recv()
-            how = f"hung: no answer within {self.options.timeout:g} s"
-        except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
-            how = None
-        where = self.progress.value
-        code = self._kill()
-        return [crash_check(call, self.devices, where, how or _death(code), time.perf_counter() - start)]
+        if not self.child.alive and self.child.forked:
+            # Import fake mode's lazy dependencies (torch._dynamo: seconds) once, here,
+            # so that every forked child starts warm.
+            from . import _torch
+
+            _torch.new_fake_mode()
+        answer = self.child.ask((call, tags, devices, cache, modes))
+        if isinstance(answer, Died):
+            return [crash_check(call, self.devices, answer.progress, answer.how, answer.seconds)]
+        return answer
 
 
 def _death(code: int | None) -> str:

@@ -413,3 +413,112 @@ class CallBuilder:
             family=family,
             refined=refined,
         )
+
+
+# --------------------------------------------------------------------------- as JSON
+#
+# A call written into a report (findings.parquet's ``call`` column), so that a later
+# process can rebuild it exactly: ``crossref impact`` replays a finished run's shrunk
+# calls through torch.compile. Recipes only, no tensor data: the values are the
+# storages' fills and seeds.
+
+CALL_FORMAT = 1
+
+
+def _encode(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"float": repr(value)}
+    if isinstance(value, complex):
+        return {"complex": [_encode(value.real), _encode(value.imag)]}
+    if isinstance(value, TensorSpec):
+        return {"tensor": {"storage": value.storage, "size": list(value.size), "stride": list(value.stride),
+                           "offset": value.offset, "view": value.view, "conj": value.conj, "neg": value.neg,
+                           "layout": list(value.layout)}}
+    if value is DEVICE:
+        return {"device": "DEVICE"}
+    if isinstance(value, torch.device):
+        return {"device": str(value)}
+    if isinstance(value, torch.dtype):
+        return {"dtype": dtype_name(value)}
+    if isinstance(value, torch.layout):
+        return {"layout": str(value).removeprefix("torch.")}
+    if isinstance(value, torch.memory_format):
+        return {"memory_format": str(value).removeprefix("torch.")}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v) for v in value]}
+    raise TypeError(f"a call argument of type {type(value).__name__} ({value!r}) cannot be written as JSON")
+
+
+def _torch_attr(name: str, kind: type) -> Any:
+    value = getattr(torch, name, None)
+    if not isinstance(value, kind):
+        raise ValueError(f"torch has no {kind.__name__} named {name!r}")
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    (kind, body), = value.items()
+    if kind == "float":
+        return float(body)
+    if kind == "complex":
+        return complex(_decode(body[0]), _decode(body[1]))
+    if kind == "tensor":
+        return TensorSpec(storage=body["storage"], size=tuple(body["size"]), stride=tuple(body["stride"]),
+                          offset=body["offset"], view=body["view"], conj=body["conj"], neg=body["neg"],
+                          layout=tuple(body["layout"]))
+    if kind == "device":
+        return DEVICE if body == "DEVICE" else torch.device(body)
+    if kind == "dtype":
+        return _torch_attr(body, torch.dtype)
+    if kind == "layout":
+        return _torch_attr(body, torch.layout)
+    if kind == "memory_format":
+        return _torch_attr(body, torch.memory_format)
+    if kind == "tuple":
+        return tuple(_decode(v) for v in body)
+    raise ValueError(f"unknown value kind {kind!r}")
+
+
+def call_to_json(call: OpCall) -> str:
+    """``call`` as one line of JSON (``call_from_json`` reads it back to an equal call).
+    Raises TypeError for an argument value it cannot write."""
+    import json
+
+    storages = [{"dtype": dtype_name(s.dtype), "numel": s.numel, "fill": s.fill, "seed": s.seed, "low": s.low,
+                 "high": s.high, "requires_grad": s.requires_grad} for s in call.storages]
+    return json.dumps({
+        "format": CALL_FORMAT, "op": call.op, "args": _encode(list(call.args)),
+        "kwargs": [[k, _encode(v)] for k, v in call.kwargs], "storages": storages, "family": call.family,
+        "refined": call.refined, "variant": call.variant,
+        "dynamic": list(call.dynamic) if call.dynamic is not None else None, "grad_layout": call.grad_layout,
+    }, separators=(",", ":"), allow_nan=False)
+
+
+def call_from_json(text: str) -> OpCall:
+    """The call ``call_to_json`` wrote. Raises ValueError naming what it cannot read."""
+    import json
+
+    try:
+        data = json.loads(text)
+        if data.get("format") != CALL_FORMAT:
+            raise ValueError(f"call format {data.get('format')!r} (this crossref reads {CALL_FORMAT})")
+        storages = tuple(StorageSpec(dtype=_torch_attr(s["dtype"], torch.dtype), numel=s["numel"], fill=s["fill"],
+                                     seed=s["seed"], low=s["low"], high=s["high"], requires_grad=s["requires_grad"])
+                         for s in data["storages"])
+        return OpCall(op=data["op"], args=tuple(_decode(data["args"])),
+                      kwargs=tuple((k, _decode(v)) for k, v in data["kwargs"]), storages=storages,
+                      family=data["family"], refined=data["refined"], variant=data["variant"],
+                      dynamic=tuple(data["dynamic"]) if data["dynamic"] is not None else None,
+                      grad_layout=data["grad_layout"])
+    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not a crossref call: {type(exc).__name__}: {exc}") from None

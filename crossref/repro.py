@@ -603,6 +603,30 @@ def field_expression(field: str) -> str | None:
     return template.format(o=target) if template else None
 
 
+def _inputs_function(call, device: str, *, marks: tuple[str, ...] = ()) -> list[str]:
+    """``def inputs():`` building the call's arguments with the repro's own input code
+    (returns args, kwargs and the input tensors), ``marks`` run on them first."""
+    names: dict = {}
+    lines = []
+    for spec in call.tensor_specs():
+        if spec not in names:
+            names[spec] = f"t{len(names)}"
+            lines += _tensor_lines(call, spec, names[spec], "    ")
+    args, kwargs, inputs = _call_code(call, names)
+    return ["def inputs():", *_storage_lines(call, "    "), *lines, *(f"    {m}" for m in marks),
+            f"    return ({args}), {{{kwargs}}}, {inputs}"]
+
+
+def _custom_imports(op: str) -> list[str]:
+    """The lines that register a custom op (its module's import), for a snippet."""
+    text = _import_lines(op).strip()
+    return ["import sys", *text.splitlines()] if text else []
+
+
+def _specials(lines: list[str]) -> list[str]:
+    return ['nan, inf = float("nan"), float("inf")'] if re.search(r"\b(nan|inf)\b", "\n".join(lines)) else []
+
+
 def snippet(call, *, category: str, field: str, device: str, mode: str = "static", autocast: str = "") -> str:
     """A short plain-torch program that prints ``field`` for the real kernel and for fake
     mode on ``call``, for ``crossref report`` (crossref/reporting/bugreport.py): the
@@ -612,16 +636,8 @@ def snippet(call, *, category: str, field: str, device: str, mode: str = "static
     expr = field_expression(field)
     if mode not in SNIPPET_MODES or category in _NO_SNIPPET or expr is None:
         return ""
-    names: dict = {}
-    lines = []
-    for spec in call.tensor_specs():
-        if spec not in names:
-            names[spec] = f"t{len(names)}"
-            lines += _tensor_lines(call, spec, names[spec], "    ")
-    args, kwargs, inputs = _call_code(call, names)
     namespace, packet, overload = call.op.split(".", 2)
-    body = "\n".join([*_storage_lines(call, "    "), *lines, args, kwargs])
-    specials = ['nan, inf = float("nan"), float("inf")'] if re.search(r"\b(nan|inf)\b", body) else []
+    build = _inputs_function(call, device)
     context = f", torch.autocast({device.split(':')[0]!r}, dtype=torch.{autocast})" if autocast else ""
     return "\n".join([
         "import contextlib",
@@ -630,19 +646,16 @@ def snippet(call, *, category: str, field: str, device: str, mode: str = "static
         "from torch._subclasses.fake_tensor import FakeTensorMode",
         "from torch.multiprocessing.reductions import StorageWeakRef",
         "from torch.utils._pytree import tree_leaves, tree_map_only",
+        *_custom_imports(call.op),
         "",
         f"DEVICE = {device!r}",
-        *specials,
+        *_specials(build),
         'warnings.simplefilter("ignore")',
         "",
-        "def inputs():",
-        *_storage_lines(call, "    "),
-        *lines,
-        f"    return ({args}), {{{kwargs}}}, {inputs}",
+        *build,
         "",
-        'for side in ("real", "fake"):',
+        'for side, mode in (("real", contextlib.nullcontext()), ("fake", FakeTensorMode())):',
         "    args, kwargs, ins = inputs()",
-        "    mode = FakeTensorMode() if side == \"fake\" else contextlib.nullcontext()",
         "    if side == \"fake\":  # fakes of the same inputs, as torch.compile makes them",
         "        args, kwargs, ins = tree_map_only(torch.Tensor, mode.from_tensor, (args, kwargs, ins))",
         "    try:",
@@ -652,3 +665,100 @@ def snippet(call, *, category: str, field: str, device: str, mode: str = "static
         "    except Exception as e:",
         "        print(side, \"raised\", f\"{type(e).__name__}: {str(e).strip().splitlines()[0]}\")",
     ]) + "\n"
+
+
+#: Consequences (taxonomy.Impact) whose compiled program the eager-against-compiled
+#: snippet shows.
+_COMPILE_SNIPPET_IMPACTS = frozenset({"wrong_values", "crash", "wrong_metadata", "runtime_assert", "accepts_invalid",
+                                      "compile_error"})
+_ALL_TENSORS = ("[(tuple(t.shape), t.stride(), t.dtype) if isinstance(t, torch.Tensor) else t "
+                "for t in tree_leaves(out)]")
+
+
+def compile_snippet(call, *, backend: str, impact: str, field: str, device: str, mode: str = "static",
+                    autocast: str = "", category: str = "") -> str:
+    """A short plain-torch program that runs ``call`` eagerly and through
+    ``torch.compile(backend=backend, fullgraph=True)`` in the finding's ``mode``, and
+    prints ``field`` (where the consequence probe, crossref/impact.py, saw them differ)
+    for both: what a compiled program gets wrong, for ``crossref report``. ``""`` for a
+    consequence with nothing to show, and for a cache finding (its compile must meet a
+    cache another compile filled)."""
+    if impact not in _COMPILE_SNIPPET_IMPACTS or category == "cache":
+        return ""
+    if mode == "backward":
+        call = call.requiring_grad()
+    namespace, packet, overload = call.op.split(".", 2)
+    marks: list[str] = []
+    if mode == "symbolic":  # dynamic=True makes every dim dynamic: the check's static dims are marked static
+        for k, spec in enumerate(dict.fromkeys(call.tensor_specs())):
+            for d, dynamic in enumerate(call.dynamic_dims(k, len(spec.size))):
+                if not dynamic:
+                    marks.append(f"torch._dynamo.mark_static(t{k}, {d})")
+                elif category == "specialization" and spec.size[d] >= 2:
+                    marks.append(f"torch._dynamo.mark_dynamic(t{k}, {d})  # fixing it fails the compile")
+    build = _inputs_function(call, device, marks=tuple(marks))
+    group, _, rest = field.partition("[")
+    if field.endswith(".values"):
+        expr = f"tree_leaves(out)[{rest.split(']')[0]}]" if group in ("out", "grad") else f"ins[{rest.split(']')[0]}]"
+        label = field.removesuffix(".values")
+    else:
+        expr = field_expression(field.replace("grad[", "out[", 1) if group == "grad" else field) or _ALL_TENSORS
+        label = field if field_expression(field.replace("grad[", "out[", 1)) else "outputs"
+    context = f"torch.autocast({device.split(':')[0]!r}, dtype=torch.{autocast})" if autocast \
+        else "contextlib.nullcontext()"
+    lines = [
+        "import contextlib",
+        "import warnings",
+        "import torch",
+        "from torch.multiprocessing.reductions import StorageWeakRef",
+        "from torch.utils._pytree import tree_leaves",
+        *_custom_imports(call.op),
+        "",
+        f"DEVICE = {device!r}",
+        *_specials(build),
+        'warnings.simplefilter("ignore")',
+        "",
+        *build,
+        "",
+        "",
+        "def program(*args, **kwargs):",
+        f"    return torch.ops.{namespace}.{packet}.{overload}(*args, **kwargs)",
+        "",
+    ]
+    if mode == "backward":
+        lines += [
+            "",
+            "def grads(out, ins):  # the backward pass, with the check's grad_outputs",
+            "    outs = [t for t in tree_leaves(out) if isinstance(t, torch.Tensor) and t.requires_grad]",
+            "    wrt = list({id(t): t for t in ins if t.requires_grad}.values())",
+            "    gouts = []",
+            "    for k, t in enumerate(outs):",
+            "        seeded = torch.Generator().manual_seed(k)",
+            *(["        if t.dim() >= 1 and t.shape[0] > 1:  # broadcast along dim 0",
+               "            g = torch.randn((1, *t.shape[1:]), generator=seeded, dtype=t.dtype).to(DEVICE).expand(t.shape)",
+               "        else:",
+               "            g = torch.randn(t.shape, generator=seeded, dtype=t.dtype).to(DEVICE)"]
+              if call.grad_layout == "expanded" else
+              ["        g = torch.randn(t.shape, generator=seeded, dtype=t.dtype).to(DEVICE)"]),
+            *(["        if g.dim() >= 2:  # laid out transposed",
+               "            g = g.transpose(-1, -2).contiguous().transpose(-1, -2)"]
+              if call.grad_layout == "transposed" else []),
+            "        gouts.append(g)",
+            "    return torch.autograd.grad(outs, wrt, gouts, allow_unused=True)",
+            "",
+        ]
+    dynamic = "True" if mode == "symbolic" else "False"
+    lines += [
+        "",
+        f"compiled = torch.compile(program, backend={backend!r}, fullgraph=True, dynamic={dynamic})",
+        'for side, run in (("eager", program), ("compiled", compiled)):',
+        "    args, kwargs, ins = inputs()",
+        "    try:",
+        f"        with {context}:",
+        "            out = run(*args, **kwargs)",
+        *(["        out = grads(out, ins)"] if mode == "backward" else []),
+        f"        print(side, {expr})" if field == "error" else f"        print(side, {label!r}, {expr})",
+        "    except Exception as e:",
+        "        print(side, \"raised\", f\"{type(e).__name__}: {str(e).strip().splitlines()[0]}\")",
+    ]
+    return "\n".join(lines) + "\n"

@@ -85,6 +85,14 @@ class FindingRow:
     snippet: str  # crossref/repro.py (snippet), for crossref report
     first_item: str
     baseline: bool
+    call: str  # the (shrunk) call as JSON (opcall.call_to_json): what crossref impact replays
+    # What the finding breaks in a compiled program (crossref/impact.py, probes.py):
+    impact: str  # taxonomy.Impact, the worst over the backends
+    impact_backend: str  # the backend that showed it
+    impact_detail: str  # one line: what differs, or why it was not probed
+    impact_backends: str  # "aot_eager=none,inductor=wrong_metadata"
+    impact_snippet: str  # plain torch, eager against compiled (repro.compile_snippet), for crossref report
+    workload: bool  # the op is among those common models call (crossref/workload.py)
 
 
 def columns(row_type: type) -> dict[str, str]:

@@ -39,6 +39,9 @@ class Options:
     strict: bool = False
     shard: tuple[int, int] | None = None  # (k, n): this runner takes the k-th of n shares
     modes: tuple[str, ...] = DEFAULT_MODES  # crossref/modes.py
+    impact: bool = False  # probe the findings' consequences at the end (crossref/probes.py)
+    impact_seconds: float | None = None  # None: the profile's budget (IMPACT_SECONDS)
+    impact_backends: tuple[str, ...] = ()  # () : impact.BACKENDS
 
 
 def available_devices() -> tuple[str, ...]:
@@ -47,6 +50,9 @@ def available_devices() -> tuple[str, ...]:
 
 #: Per-item shrink budget (seconds) by Hypothesis profile; --crossref-shrink-seconds overrides.
 SHRINK_SECONDS = {"dev": 20.0, "ci": 0.5, "nightly": 60.0}
+#: Wall time (seconds) the consequence probes may take at the end of a run, by profile;
+#: --crossref-impact-seconds overrides.
+IMPACT_SECONDS = {"dev": 120.0, "ci": 240.0, "nightly": 1800.0}
 
 
 def parse_options(ops: str | None, devices: str | None, examples: str | int | None,
@@ -54,7 +60,8 @@ def parse_options(ops: str | None, devices: str | None, examples: str | int | No
                   shrink_seconds: str | float | None = None, checks: str | None = None,
                   isolate: bool = True, timeout: str | float | None = None, baseline: str | None = None,
                   update_baseline: bool = False, strict: bool = False, shard: str | None = None,
-                  modes: str | None = None) -> Options:
+                  modes: str | None = None, impact: bool = False, impact_seconds: str | float | None = None,
+                  impact_backends: str | None = None) -> Options:
     """Validate raw option values; every error names the option and the value."""
     patterns = tuple(p.strip() for p in (ops or "").split(",") if p.strip())
     for p in patterns:
@@ -105,7 +112,39 @@ def parse_options(ops: str | None, devices: str | None, examples: str | int | No
         raise UsageError(f"{flag} needs --crossref-baseline FILE")
     return Options(patterns, chosen, n, Path(report_dir) if report_dir else None, bool(all_strides), budget,
                    selected, bool(isolate), limit, base, bool(update_baseline), bool(strict), parse_shard(shard),
-                   parse_modes(modes))
+                   parse_modes(modes), bool(impact or impact_seconds is not None or impact_backends is not None),
+                   parse_seconds(impact_seconds, "--crossref-impact-seconds"),
+                   parse_backends(impact_backends, "--crossref-impact-backends"))
+
+
+def parse_seconds(text: str | float | None, name: str) -> float | None:
+    """A number of seconds above 0 (None stays None); a UsageError naming ``name`` else."""
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise UsageError(f"{name}={text!r} is not a number") from None
+    if not value > 0:
+        raise UsageError(f"{name}={text!r} must be more than 0")
+    return value
+
+
+def parse_backends(text: str | None, name: str) -> tuple[str, ...]:
+    """torch.compile backend names, each known to this torch (() for None: the default)."""
+    if text is None:
+        return ()
+    chosen = tuple(dict.fromkeys(b.strip() for b in str(text).split(",") if b.strip()))
+    if not chosen:
+        raise UsageError(f"{name}={text!r} names no backend")
+    from . import _torch
+
+    for b in chosen:
+        try:
+            _torch.compiler_backend(b)
+        except ValueError as exc:
+            raise UsageError(f"{name}: {exc}") from None
+    return chosen
 
 
 def check_devices(chosen: tuple[str, ...], raw, name: str) -> tuple[str, ...]:

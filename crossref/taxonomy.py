@@ -1,9 +1,10 @@
 """crossref's vocabulary, in one torch-free module: categories, severities, statuses,
-modes, and the normalisation that tells one error message from another.
+modes, consequences in compiled programs, and the normalisation that tells one error
+message from another.
 
-The engine (classify, check, modes), the report (report, clusters) and the reading tools
-(runs, history) take their names from here; the values are the
-strings written into the report files (README, "Report format" and "Categories").
+The engine (classify, check, modes, impact), the report (report, clusters) and the
+reading tools (runs, history) take their names from here; the values are the strings
+written into the report files (README, "Report format" and "Categories").
 """
 
 from __future__ import annotations
@@ -74,6 +75,29 @@ class Mode(_Name):
     AUTOCAST = "autocast"
 
 
+class Impact(_Name):
+    """What a finding changes in a compiled program (crossref/impact.py): its shrunk call
+    run through torch.compile and compared with eager. Worst first: the order of
+    badness that ranks findings and clusters."""
+
+    #: the compiled program returns other values than eager (outputs or written inputs)
+    WRONG_VALUES = "wrong_values"
+    #: the compiled program dies (the process, or an exception at run time) where eager runs
+    CRASH = "crash"
+    #: compiled outputs' shape, dtype, strides, aliasing... differ from eager's
+    WRONG_METADATA = "wrong_metadata"
+    #: inductor's own size/stride assertion fails at run time
+    RUNTIME_ASSERT = "runtime_assert"
+    #: eager raises, the compiled program runs
+    ACCEPTS_INVALID = "accepts_invalid"
+    #: compiling fails where eager runs
+    COMPILE_ERROR = "compile_error"
+    #: every backend agrees with eager
+    NONE = "none"
+    #: not run through torch.compile (the detail says why: budget, a random op...)
+    NOT_PROBED = "not_probed"
+
+
 CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
 SEVERITIES: tuple[str, ...] = tuple(s.value for s in Severity)
 STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
@@ -87,6 +111,20 @@ HIGH_CATEGORIES = frozenset({"shape", "dtype", "device", "layout", "structure"})
 def severity_rank(severity: str) -> int:
     """The sort key of a severity name (unknown names last)."""
     return _SEVERITY_RANK.get(str(severity), len(SEVERITIES))
+
+
+IMPACTS: tuple[str, ...] = tuple(i.value for i in Impact)
+_IMPACT_RANK = {s: i for i, s in enumerate(IMPACTS)}
+
+
+def impact_rank(impact: str) -> int:
+    """The sort key of a consequence (worst first; unknown or empty: after not_probed)."""
+    return _IMPACT_RANK.get(str(impact or ""), len(IMPACTS))
+
+
+def worst_impact(impacts) -> str:
+    """The worst of several consequences ("" for none at all)."""
+    return min((str(i) for i in impacts if i), key=impact_rank, default="")
 
 
 # dtype names as torch and its C++ kernels print them ("c10::complex<double>", "long int").

@@ -105,12 +105,26 @@ class Controller:
             "workers_lost": self.lost,
         })
         self.rows = expected
+        if opts.impact:
+            self.summary = self._probe(len(expected))
         if opts.update_baseline:
             rows = report.read_findings(self.run_dir)
             count = baselines.save(opts.baseline, [r for r in rows if r["category"] != "unsupported"], known)
             self.summary.setdefault("baseline", {})["written"] = count
         elif opts.strict and self.summary.get("baseline", {}).get("fixed"):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _probe(self, workers: int) -> dict:
+        """--crossref-impact: the findings' consequences in compiled programs, within the
+        profile's budget, with as many probing processes as the run had workers."""
+        from crossref import probes
+        from crossref.impact import BACKENDS
+        from crossref.session import IMPACT_SECONDS
+
+        opts = self.options
+        seconds = opts.impact_seconds if opts.impact_seconds is not None else IMPACT_SECONDS.get(self.profile, 240.0)
+        return probes.probe_run(self.run_dir, backends=opts.impact_backends or BACKENDS, seconds=seconds,
+                                workers=max(1, workers), isolate=opts.isolate)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         s = self.summary
@@ -120,6 +134,13 @@ class Controller:
         terminalreporter.write_line(
             f"crossref: {s['checks']} checks on {s['ops_checked']} ops ({s['ops_with_valid_call']} with a valid call); "
             f"{s['findings']} findings, {s['findings_new']} new; report: {self.run_dir}")
+        cost = s.get("impact")
+        if cost:
+            counts = ", ".join(f"{k} {v}" for k, v in (s.get("findings_new_by_impact") or {}).items())
+            terminalreporter.write_line(
+                f"crossref impact: {cost['probed']} findings probed through torch.compile in {cost['seconds']:g} s "
+                f"({cost['from_cache']} from the cache, {cost['over_budget']} over the budget); new findings by "
+                f"consequence: {counts}")
         base = s.get("baseline")
         if base:
             terminalreporter.write_line(

@@ -60,7 +60,8 @@ SETTINGS = pytest.StashKey[settings]()
 IMPORTED = pytest.StashKey[tuple]()
 
 _OPTION_NAMES = ("ops", "devices", "examples", "report_dir", "all_strides", "shrink_seconds", "checks", "timeout",
-                 "baseline", "update_baseline", "strict", "shard", "modes")
+                 "baseline", "update_baseline", "strict", "shard", "modes", "impact", "impact_seconds",
+                 "impact_backends")
 
 
 def pytest_addoption(parser):
@@ -101,6 +102,16 @@ def pytest_addoption(parser):
                 help="run the K-th of N deterministic shares of the test items (for N CI runners)")
     g.addoption("--crossref-all-strides", dest="crossref_all_strides", action="store_true", default=False,
                 help="compare strides of every dim, not only the significant ones")
+    g.addoption("--crossref-impact", dest="crossref_impact", action="store_true", default=False,
+                help="at the end of the run, replay the findings through torch.compile (cluster representatives "
+                "first, then every new finding) and record what each breaks in a compiled program, within a time "
+                "budget; results are cached beside the run directories")
+    g.addoption("--crossref-impact-seconds", dest="crossref_impact_seconds", metavar="S", default=None,
+                help="wall time the consequence probes may take (default by profile: dev 120, ci 240, nightly "
+                "1800); implies --crossref-impact")
+    g.addoption("--crossref-impact-backends", dest="crossref_impact_backends", metavar="B[,B...]", default=None,
+                help="torch.compile backends to probe with (default: aot_eager,aot_eager_decomp_partition,inductor); "
+                "implies --crossref-impact")
 
 
 # Options whose value is a path. pytest picks its rootdir and ini file from the command

@@ -119,7 +119,7 @@ def test_diff_markdown(two_runs, capsys):
     assert code == 1
     assert out.startswith("# crossref diff")
     assert "## New findings (1)" in out and "## Fixed findings (1)" in out and "## Persisting findings (1)" in out
-    assert f"| medium | static | `aten.sub.Tensor` | missing_error | `out[0].shape` | `{SUB[0]}` |" in out
+    assert f"| medium | static | `aten.sub.Tensor` | missing_error | `out[0].shape` |  | `{SUB[0]}` |" in out
     assert f"[{SUB[0]}.py](" in out and "| A |" in out and "| B |" in out
 
 

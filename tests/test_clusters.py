@@ -75,7 +75,27 @@ def test_statistics_and_a_stable_id():
                                row("a.z.default", "dtype", "out[0].dtype", "g")])
     stats = clusters.statistics(table)
     assert stats == {"clusters": 2, "findings": 3, "median_size": 1.5, "largest": 2, "clusters_with_new": 2,
-                     "new_findings": 3}
+                     "new_findings": 3, "clusters_by_impact": {}, "clusters_on_workload_ops": 0}
     assert clusters.cluster_id(("stride", "f", "out[N].stride")) == clusters.cluster_id(("stride", "f", "out[N].stride"))
     assert clusters.statistics([]) == {"clusters": 0, "findings": 0, "median_size": 0.0, "largest": 0,
-                                       "clusters_with_new": 0, "new_findings": 0}
+                                       "clusters_with_new": 0, "new_findings": 0, "clusters_by_impact": {},
+                                       "clusters_on_workload_ops": 0}
+
+
+def test_clusters_rank_by_what_they_break_in_compiled_programs_first():
+    """Consequence first (the worst of a cluster's findings), then new findings, severity
+    and breadth: a low-severity cluster whose finding gives wrong values outranks a
+    high-severity one that compiles correctly; unprobed clusters come last."""
+    rows = [row("a.high.default", "shape", "out[0].shape", "f", severity="high", impact="none"),
+            row("a.low.default", "stride", "out[0].stride", "g", severity="low", impact="wrong_values",
+                impact_backend="inductor", impact_detail="inductor: out[0] values differ"),
+            row("a.low.default", "stride", "out[1].stride", "g", severity="low", impact="compile_error"),
+            row("a.mid.default", "dtype", "out[0].dtype", "h", impact="not_probed"),
+            row("a.old.default", "alias", "out[0].aliases", "k")]
+    ids, table = clusters.build(rows)
+    assert [c["impact"] for c in table] == ["wrong_values", "none", "not_probed", ""]
+    top = table[0]
+    assert top["ops"] == ["a.low.default"] and top["impact_backend"] == "inductor"
+    assert top["impact_detail"] == "inductor: out[0] values differ"
+    assert top["impacts"] == {"wrong_values": 1, "compile_error": 1}
+    assert clusters.statistics(table)["clusters_by_impact"] == {"wrong_values": 1, "none": 1, "not_probed": 1}

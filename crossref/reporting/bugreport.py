@@ -1,6 +1,8 @@
 """Paste-ready bug reports: ``crossref report SIGNATURE`` (torch-free).
 
-``render`` wraps a finding's row in a markdown issue body: title, what happens, the
+``render`` wraps a finding's row in a markdown issue body: title, what the finding
+breaks in a compiled program (its consequence and an eager-against-compiled snippet,
+when it was probed: crossref/impact.py), what happens in fake mode, the
 implementation that answered, the snippet (``repro.snippet`` wrote it in the worker: a
 short plain-torch program that builds the shrunk call's inputs and prints the field
 for the kernel and for fake mode), expected against actual, the root-cause cluster,
@@ -29,13 +31,42 @@ def title(row: dict) -> str:
     return f"[fake tensor] {op}: {what} ({row['device']}, {_MODE_WORDS.get(row['mode'], row['mode'])})"
 
 
+#: What each consequence (taxonomy.Impact) means for a user of torch.compile.
+_CONSEQUENCE = {
+    "wrong_values": "a compiled program computes other values than eager",
+    "crash": "a compiled program dies where eager runs",
+    "wrong_metadata": "a compiled program returns outputs laid out differently from eager's (shape, dtype, "
+                      "strides or aliasing)",
+    "runtime_assert": "a compiled program fails inductor's own size/stride assertion at run time",
+    "accepts_invalid": "a compiled program runs a call eager rejects",
+    "compile_error": "torch.compile fails where eager runs",
+    "none": "torch.compile's backends agree with eager on this call",
+}
+
+
+def _consequence(row: dict) -> list[str]:
+    """The lead of the report: what the finding breaks in a compiled program
+    (crossref/impact.py), with the eager-against-compiled snippet."""
+    impact = row.get("impact") or ""
+    if impact not in _CONSEQUENCE:
+        return []
+    lines = [f"**In a compiled program:** {_CONSEQUENCE[impact]} (`{impact}`). {row.get('impact_detail', '')}", ""]
+    if row.get("impact_backends"):
+        lines += ["Per backend: " + ", ".join(f"`{b}`" for b in str(row["impact_backends"]).split(",")), ""]
+    code = (row.get("impact_snippet") or "").rstrip()
+    if code:
+        lines += ["**Eager against compiled** (plain torch):", "", "```python", code, "```", ""]
+    return lines
+
+
 def render(row: dict, summary: dict, cluster: dict | None, script: str, run: str) -> str:
     """The markdown issue body of one finding (``row``: its findings.parquet row;
-    ``script``: its full repro script's text, for the report when there is no snippet)."""
+    ``script``: its full repro script's text, for the report when there is no snippet).
+    It leads with what the finding breaks in a compiled program, when it was probed."""
     field, real, fake = row["field"], row["real"], row["fake"]
     code = (row.get("snippet") or "").rstrip()
     impl = row.get("fake_impl") or ""
-    lines = [f"### {title(row)}", ""]
+    lines = [f"### {title(row)}", "", *_consequence(row)]
     where = f"`{row['op']}`" + (f" (inside the backward: `{row['inner_op']}`)" if row.get("inner_op") else "")
     lines += [f"Under `FakeTensorMode`, {where} answers **{field}** = `{fake}` where the {row['device']} kernel "
               f"gives `{real}`. torch.compile, torch.export and AOTAutograd trace with fake tensors, so a compiled "

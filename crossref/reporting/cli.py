@@ -2,7 +2,8 @@
 
 Subcommands: ``sweep`` (the sweep suite with pytest, from any directory), ``diff``,
 ``merge``, ``history add|list``, ``dashboard``, ``report`` (a finding as a markdown bug
-report) and ``repro``.
+report), ``repro`` and ``impact`` (what each finding breaks in a compiled program:
+crossref/probes.py; it imports torch).
 Each validates its input at the edge; bad input (a missing run, a directory that is
 not a run, an unreadable parquet or summary.json, a bad option) ends with one line on
 stderr naming the value and exit code 2, never a traceback. ``diff`` exits 1 when the
@@ -72,6 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("signature", metavar="SIGNATURE", help="the finding's signature, or a unique prefix of it")
     p.add_argument("--run", metavar="DIR", default=str(DEFAULT_LATEST), help=f"default: {DEFAULT_LATEST}")
 
+    p = sub.add_parser("impact", help="replay a run's findings through torch.compile and add what each breaks in "
+                       "a compiled program to its report (cluster representatives first, then new findings)")
+    p.add_argument("run", metavar="RUN", help="the run directory")
+    p.add_argument("--backends", metavar="B[,B...]", default=None,
+                   help="torch.compile backends (default: aot_eager,aot_eager_decomp_partition,inductor)")
+    p.add_argument("--seconds", metavar="N", default=None, help="wall-time budget (default: none)")
+    p.add_argument("--workers", metavar="N", default="1", help="probing processes at a time (default: 1)")
+    p.add_argument("--timeout", metavar="S", default=None, help="seconds one finding's probe may take (default: 120)")
+    p.add_argument("--cache", metavar="FILE", default="",
+                   help="results by signature and torch version (default: impact-cache.jsonl beside RUN)")
+    p.add_argument("--no-cache", action="store_true", help="probe everything again, remember nothing")
+    p.add_argument("--no-isolate", action="store_true", help="probe in this process (for pdb), one at a time")
+
     p = sub.add_parser("repro", help="show a finding and run its repro script (exit 1: it reproduces)")
     p.add_argument("signature", metavar="SIGNATURE", help="the finding's signature, or a unique prefix of it")
     p.add_argument("--run", metavar="DIR", default=str(DEFAULT_LATEST), help=f"default: {DEFAULT_LATEST}")
@@ -125,6 +139,39 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out!r} is a directory, not a file")
     write_dashboard(history, out)
     print(f"wrote {out} ({len(history.runs)} runs)")
+    return 0
+
+
+def cmd_impact(args: argparse.Namespace) -> int:
+    from .runs import load_run
+
+    run = load_run(args.run)
+    from .. import probes
+    from ..impact import BACKENDS
+    from ..session import parse_backends, parse_seconds
+
+    backends = parse_backends(args.backends, "--backends") or BACKENDS
+    seconds = parse_seconds(args.seconds, "--seconds")
+    timeout = parse_seconds(args.timeout, "--timeout") or probes.DEFAULT_TIMEOUT
+    try:
+        workers = int(args.workers)
+    except ValueError:
+        raise UsageError(f"--workers={args.workers!r} is not a whole number") from None
+    if workers < 1:
+        raise UsageError(f"--workers={workers} must be at least 1")
+    cache = None if args.no_cache else args.cache
+    if cache and Path(cache).is_dir():
+        raise UsageError(f"--cache {cache!r} is a directory, not a file")
+
+    def tell(signature: str, c) -> None:
+        print(f"{signature}  {c.impact:<15} {c.detail[:110]}", flush=True)
+
+    s = probes.probe_run(run.path, backends=backends, seconds=seconds, workers=workers, timeout=timeout,
+                         cache_file=cache, isolate=not args.no_isolate, tell=tell)
+    cost = s.get("impact") or {}
+    print(f"probed {cost.get('probed', 0)} findings of {run.path} in {cost.get('seconds', 0):g} s "
+          f"({cost.get('from_cache', 0)} from the cache, {cost.get('over_budget', 0)} over the budget); "
+          "by consequence: " + ", ".join(f"{k} {v}" for k, v in (s.get("findings_by_impact") or {}).items()))
     return 0
 
 
@@ -219,7 +266,7 @@ def cmd_sweep(pytest_args: Sequence[str]) -> int:
 
 
 COMMANDS = {"diff": cmd_diff, "merge": cmd_merge, "history": cmd_history, "dashboard": cmd_dashboard,
-            "report": cmd_report, "repro": cmd_repro}
+            "report": cmd_report, "repro": cmd_repro, "impact": cmd_impact}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import hashlib
 from typing import Iterable
 
-from ..taxonomy import field_pattern, message_pattern, severity_rank
+from .. import workload
+from ..taxonomy import field_pattern, impact_rank, message_pattern, severity_rank, worst_impact
 
 
 def key(row: dict) -> tuple[str, ...]:
@@ -62,11 +63,16 @@ def _example_size(row: dict) -> tuple:
 
 
 def build(rows: Iterable[dict]) -> tuple[list[str], list[dict]]:
-    """The cluster of each row (in order) and the cluster table, ranked: clusters with new
-    findings first, then by severity, by the number of ops (breadth), by findings.
+    """The cluster of each row (in order) and the cluster table, ranked: by what its
+    findings break in a compiled program (the worst ``impact``, taxonomy.Impact order;
+    unprobed last), then clusters with new findings first, then by severity, by the
+    number of ops (breadth), by findings.
 
     Each cluster: ``id, title, category, fake_impl, pattern, severity, findings, new,
-    ops, op_count, count, modes`` and a ``representative`` finding (the most severe,
+    ops, op_count, count, modes``; ``impact`` (the worst of its findings') with that
+    finding's ``impact_backend``, ``impact_detail`` and ``impact_signature``, and
+    ``impacts`` (findings by consequence); ``workload_ops`` (its ops that real models
+    call, crossref/workload.py); and a ``representative`` finding (the most severe,
     then shrunk and shortest example) with its ``signature, op, field, example, repro``.
     """
     rows = list(rows)
@@ -84,6 +90,12 @@ def build(rows: Iterable[dict]) -> tuple[list[str], list[dict]]:
         k = g["key"]
         best = min(members, key=lambda r: (severity_rank(r.get("severity", "")), *_example_size(r)))
         ops = sorted({str(r.get("op", "")) for r in members})
+        worst = worst_impact(str(r.get("impact") or "") for r in members)
+        hit = next((r for r in members if worst and str(r.get("impact") or "") == worst), {})
+        impacts: dict[str, int] = {}
+        for r in members:
+            if r.get("impact"):
+                impacts[str(r["impact"])] = impacts.get(str(r["impact"]), 0) + 1
         table.append({
             "id": cid,
             "title": title(k),
@@ -98,10 +110,17 @@ def build(rows: Iterable[dict]) -> tuple[list[str], list[dict]]:
             "op_count": len(ops),
             "count": int(sum(int(r.get("count") or 0) for r in members)),
             "modes": sorted({str(r.get("mode") or "static") for r in members}),
+            "impact": worst,
+            "impact_backend": str(hit.get("impact_backend") or ""),
+            "impact_detail": str(hit.get("impact_detail") or ""),
+            "impact_signature": str(hit.get("signature") or ""),
+            "impacts": dict(sorted(impacts.items(), key=lambda kv: impact_rank(kv[0]))),
+            "workload_ops": [op for op in ops if workload.called(op)],
             "representative": {c: str(best.get(c, "")) for c in ("signature", "op", "field", "real", "fake",
                                                                  "example", "repro")},
         })
-    table.sort(key=lambda c: (c["new"] == 0, severity_rank(c["severity"]), -c["op_count"], -c["findings"], c["id"]))
+    table.sort(key=lambda c: (impact_rank(c["impact"]), c["new"] == 0, severity_rank(c["severity"]), -c["op_count"],
+                              -c["findings"], c["id"]))
     return ids, table
 
 
@@ -111,5 +130,11 @@ def statistics(table: list[dict]) -> dict:
     n = len(sizes)
     median = 0.0 if not n else float(sizes[n // 2]) if n % 2 else (sizes[n // 2 - 1] + sizes[n // 2]) / 2
     new = [c for c in table if c["new"]]
+    impacts: dict[str, int] = {}
+    for c in table:
+        if c.get("impact"):
+            impacts[c["impact"]] = impacts.get(c["impact"], 0) + 1
     return {"clusters": n, "findings": sum(sizes), "median_size": median, "largest": sizes[-1] if n else 0,
-            "clusters_with_new": len(new), "new_findings": sum(c["new"] for c in new)}
+            "clusters_with_new": len(new), "new_findings": sum(c["new"] for c in new),
+            "clusters_by_impact": dict(sorted(impacts.items(), key=lambda kv: impact_rank(kv[0]))),
+            "clusters_on_workload_ops": sum(1 for c in table if c.get("workload_ops"))}

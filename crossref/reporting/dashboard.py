@@ -8,12 +8,14 @@ into one ``<script type="application/json" id="dashboard-data">`` element as com
 JSON (array rows with a column list, each repeated string stored once, long strings
 shortened); a small hand-written script (``GLUE``) turns that into tables and charts.
 
-Sections: the latest run's header and headline numbers; its root-cause clusters,
-ranked (summary.json's ``clusters`` when the run directory still holds that run's
-summary; the history keeps findings but not summary.json, so otherwise they are
+Sections: the latest run's header and headline numbers (with how many findings break
+compiled programs, when the run was probed); its root-cause clusters, ranked by
+consequence first (summary.json's ``clusters`` when the run directory still holds that
+run's summary; the history keeps findings but not summary.json, so otherwise they are
 computed with ``crossref.clusters`` from the stored findings, as report.py does); its
-findings, filtered by category, severity and mode (exact), op and fake implementation
-(substring), cluster (prefix) and free text (``q``: every word, anywhere in the row),
+findings, filtered by consequence in a compiled program (``impact``), category,
+severity, mode and whether real models call the op (``models``) (exact), op and fake
+implementation (substring), cluster (prefix) and free text (``q``: every word, anywhere in the row),
 with the filters kept in the URL hash (``dashboard.html#category=stride&op=aten.mm``)
 so that a filtered view can be shared; clicking a cluster filters the findings to it;
 findings new and fixed since the previous run (``diff``'s rule); charts over the last
@@ -47,12 +49,12 @@ from . import clusters as clustering
 from .diff import Changes, changes
 from .history import History
 from .runs import SEVERITY_ORDER
-from ..taxonomy import MODES, SEVERITIES
+from ..taxonomy import IMPACTS, MODES, SEVERITIES, Impact, impact_rank
 
 MAX_RUNS_CHARTED = 30
 #: Characters kept of the long text columns; the full text is in the run's
 #: findings.parquet and its repro script.
-SHORTEN = {"field": 60, "real": 100, "fake": 100, "fake_impl": 90, "title": 120}
+SHORTEN = {"field": 60, "real": 100, "fake": 100, "fake_impl": 90, "title": 120, "impact_detail": 160}
 #: Ops and implementations listed per cluster (filtering the findings to a cluster shows all).
 CLUSTER_LIST = 8
 #: Runs whose cache bypass reasons are tabled.
@@ -99,6 +101,7 @@ a { color:var(--accent); text-decoration:none; } a:hover { text-decoration:under
 .chip { display:inline-block; padding:0 6px; border-radius:4px; font-size:12px; background:#eef2f7; }
 .chip i { display:inline-block; width:8px; height:8px; border-radius:2px; margin-right:4px; }
 .none, .missing { color:var(--muted); }
+.impact { font-size:12px; } .impact.bad { color:#fff; background:#8e44ad; padding:0 6px; border-radius:4px; font-weight:600; }
 .empty { color:var(--muted); font-style:italic; padding:14px 0; text-align:center; margin:0; }
 .filters { display:flex; flex-wrap:wrap; align-items:center; gap:8px 14px; margin:0 0 10px; }
 .filters input[type=search] { width:340px; max-width:100%; padding:5px 9px; border:1px solid #c8cfda; border-radius:6px; font:inherit; }
@@ -140,7 +143,7 @@ GLUE = r"""
   const DATA = JSON.parse(document.getElementById("dashboard-data").textContent);
   const $ = (id) => document.getElementById(id);
   // The findings filters: table fields that have a header filter, and "q" (free text).
-  const FILTERS = ["category", "severity", "mode", "op", "fake_impl", "cluster"];
+  const FILTERS = ["impact", "category", "severity", "mode", "op", "fake_impl", "cluster", "models"];
   const KEYS = [...FILTERS, "q"];
 
   // A table of the data as objects: "cols" names the fields of each array row; a field
@@ -153,6 +156,11 @@ GLUE = r"""
   const esc = (s) => String(s == null ? "" : s).replace(/[&<>"']/g,
     (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"})[c]);
   const rank = (s) => { const i = DATA.severities.indexOf(s); return i < 0 ? DATA.severities.length : i; };
+  // Consequences in compiled programs, worst first; "" (a run that did not probe) last.
+  const irank = (s) => { const i = DATA.impacts.indexOf(s); return i < 0 ? DATA.impacts.length : i; };
+  const bad = (s) => irank(s) < DATA.impacts.indexOf("none");
+  const impactCell = (c) => (c.getValue() ? `<span class="impact${bad(c.getValue()) ? " bad" : ""}">${esc(c.getValue())}</span>`
+                                           : '<span class="none">-</span>');
   const pill = (c) => `<span class="pill sev-${esc(c.getValue())}">${esc(c.getValue())}</span>`;
   const chip = (c) => `<span class="chip"><i style="background:${DATA.colors[c.getValue()] || "#999"}"></i>${esc(c.getValue())}</span>`;
   // Text that may wrap at its dots and slashes (op names, paths).
@@ -185,8 +193,9 @@ GLUE = r"""
   const findings = DATA.findings ? rows(DATA.findings) : [];
   for (const f of findings) {
     if (f.repro === 1) f.repro = `repros/${f.signature}.py`;  // the usual path, stored as 1
-    f.text = [f.signature, f.op, f.category, f.severity, f.mode, f.field, f.real, f.fake, f.fake_impl, f.cluster]
-      .join(" ").toLowerCase();
+    f.models = f.workload ? "yes" : "no";
+    f.text = [f.signature, f.op, f.category, f.severity, f.mode, f.field, f.real, f.fake, f.fake_impl, f.cluster,
+              f.impact, f.impact_detail].join(" ").toLowerCase();
   }
   let findingsTable = null, clustersTable = null, applying = false;
   const search = $("search");
@@ -250,6 +259,11 @@ GLUE = r"""
       paginationSizeSelector: [25, 100, 500, true], paginationCounter: "rows",
       placeholder: "No findings match the filters",
       columns: [
+        // runs that did not probe have no consequences: no column
+        ...(findings.some((f) => f.impact) ? [{title: "impact", field: "impact", formatter: impactCell, width: 124,
+          sorter: (a, b) => irank(a) - irank(b), headerTooltip: "what the finding breaks in a compiled program",
+          tooltip: (e, c) => c.getRow().getData().impact_detail || "",
+          ...listFilter(choices(findings, "impact", (a, b) => irank(a) - irank(b)))}] : []),
         {title: "severity", field: "severity", formatter: pill, width: 86, sorter: (a, b) => rank(a) - rank(b),
          ...listFilter(choices(findings, "severity", (a, b) => rank(a) - rank(b)))},
         {title: "mode", field: "mode", width: 88, ...listFilter(choices(findings, "mode"))},
@@ -265,6 +279,8 @@ GLUE = r"""
         {title: "cluster", field: "cluster", width: 98, headerFilter: "input", headerFilterFunc: "starts",
          formatter: (c) => `<a href="#cluster=${esc(c.getValue())}" title="show this cluster's findings">${esc(c.getValue())}</a>`},
         {title: "count", field: "count", hozAlign: "right", sorter: "number", width: 66},
+        {title: "models", field: "models", width: 78, headerTooltip: "on an op real models call",
+         ...listFilter(choices(findings, "models"))},
         {title: "repro", field: "signature", width: 116, headerSort: false,
          formatter: (c) => repro(DATA.latest.href, c.getRow().getData().repro, c.getValue())},
       ],
@@ -286,6 +302,9 @@ GLUE = r"""
       paginationSizeSelector: [10, 25, 100, true], paginationCounter: "rows",
       columns: [
         {title: "#", field: "rank", width: 48, hozAlign: "right", sorter: "number"},
+        ...(clusters.some((c) => c.impact) ? [{title: "impact", field: "impact", formatter: impactCell, width: 124,
+          sorter: (a, b) => irank(a) - irank(b), headerTooltip: "the worst consequence of its findings in a compiled program",
+          tooltip: (e, c) => c.getRow().getData().impact_detail || ""}] : []),
         {title: "severity", field: "severity", formatter: pill, width: 94, sorter: (a, b) => rank(a) - rank(b)},
         {title: "category", field: "category", formatter: chip, width: 132},
         {title: "root cause", field: "title", minWidth: 240, widthGrow: 3, cssClass: "wrap"},
@@ -300,6 +319,8 @@ GLUE = r"""
            const d = c.getRow().getData(), more = d.op_count - d.ops.length;
            return d.ops.join("\n") + (more > 0 ? `\n... and ${more} more` : "");
          }},
+        {title: "models", field: "models", hozAlign: "right", sorter: "number", width: 76,
+         headerTooltip: "its ops that real models call", formatter: (c) => c.getValue() || ""},
         {title: "findings", field: "findings", hozAlign: "right", sorter: "number", width: 92},
         {title: "new", field: "new", hozAlign: "right", sorter: "number", width: 66,
          headerTooltip: "findings neither known nor in the baseline"},
@@ -454,6 +475,12 @@ def _mode(finding: dict) -> str:
     return mode if isinstance(mode, str) and mode else "static"
 
 
+def _impact(value: Any) -> str:
+    """A finding's consequence as the page shows it: "" for none recorded or not probed."""
+    text = _text(value)
+    return "" if text == Impact.NOT_PROBED.value else text
+
+
 def _records(df: pd.DataFrame) -> list[dict]:
     """Rows as dicts with None for missing values (older runs lack newer columns)."""
     return df.astype(object).where(df.notna(), None).to_dict("records")
@@ -605,11 +632,16 @@ class Page:
                 "category": _text(f["category"]), "op": _text(f["op"]), "field": _text(field, SHORTEN["field"]),
                 "real": _text(f.get("real"), SHORTEN["real"]), "fake": _text(f.get("fake"), SHORTEN["fake"]),
                 "fake_impl": _text(f.get("fake_impl"), SHORTEN["fake_impl"]), "cluster": of.get(f["signature"], ""),
-                "count": int(f.get("count") or 0), "repro": self.repro(run, f.get("repro"), f["signature"])})
-        records.sort(key=lambda r: (SEVERITY_ORDER.get(r["severity"], 9), r["op"], r["category"], r["signature"]))
+                "count": int(f.get("count") or 0), "repro": self.repro(run, f.get("repro"), f["signature"]),
+                "impact": _impact(f.get("impact")), "impact_detail": _text(f.get("impact_detail"), SHORTEN["impact_detail"]),
+                "workload": bool(f.get("workload")) if f.get("workload") == f.get("workload") else False})
+        records.sort(key=lambda r: (impact_rank(r["impact"]), SEVERITY_ORDER.get(r["severity"], 9), r["op"],
+                                    r["category"], r["signature"]))
         return self.strings.table(records, ["signature", "severity", "mode", "category", "op", "field", "real", "fake",
-                                            "fake_impl", "cluster", "count", "repro"],
-                                  coded=("severity", "mode", "category", "op", "field", "real", "fake", "fake_impl", "cluster"))
+                                            "fake_impl", "cluster", "count", "repro", "impact", "impact_detail",
+                                            "workload"],
+                                  coded=("severity", "mode", "category", "op", "field", "real", "fake", "fake_impl", "cluster",
+                                         "impact", "impact_detail"))
 
     def clusters_data(self) -> dict:
         records = []
@@ -629,10 +661,14 @@ class Page:
                 "op_count": int(c.get("op_count") or len(ops)), "findings": int(c.get("findings") or 0),
                 "new": int(c.get("new") or 0), "count": int(c.get("count") or 0),
                 "modes": ", ".join(c.get("modes") or []), "rep": _text(rep.get("signature")),
-                "rep_repro": self.repro(self.latest, rep.get("repro"), _text(rep.get("signature")))})
+                "rep_repro": self.repro(self.latest, rep.get("repro"), _text(rep.get("signature"))),
+                "impact": _impact(c.get("impact")), "impact_detail": _text(c.get("impact_detail"), SHORTEN["impact_detail"]),
+                "models": len(c.get("workload_ops") or [])})
         return self.strings.table(records, ["id", "severity", "category", "title", "cause", "impls", "ops", "op_count",
-                                 "findings", "new", "count", "modes", "rep", "rep_repro"],
-                                  coded=("id", "severity", "category", "cause", "impls", "ops", "modes"))
+                                 "findings", "new", "count", "modes", "rep", "rep_repro", "impact", "impact_detail",
+                                            "models"],
+                                  coded=("id", "severity", "category", "cause", "impls", "ops", "modes", "impact",
+                                         "impact_detail"))
 
     def changes_data(self) -> dict | None:
         c = self.changes
@@ -699,7 +735,8 @@ class Page:
 
     def data(self) -> dict:
         """Everything the page's script shows, as JSON-ready values."""
-        base = {"schema": 1, "severities": list(SEVERITIES), "colors": self.colors, "max_runs_charted": MAX_RUNS_CHARTED}
+        base = {"schema": 1, "severities": list(SEVERITIES), "impacts": list(IMPACTS), "colors": self.colors,
+                "max_runs_charted": MAX_RUNS_CHARTED}
         if self.latest is None:
             return {**base, "latest": None, "strings": []}
         data = {**base, "latest": {"run_id": self.latest.run_id, "href": self.href(self.latest)},
@@ -735,7 +772,13 @@ class Page:
                 fixed += f", {len(c.unchecked)} not rechecked"
         table = self.clusters[1]
         stats = clustering.statistics(table)
+        impacts = live["impact"].fillna("") if "impact" in live else pd.Series([], dtype="object")
+        probed = impacts[(impacts != "") & (impacts != Impact.NOT_PROBED.value)]
+        breaking = sum(1 for i in probed if impact_rank(i) < impact_rank(Impact.NONE.value))
+        broken = (f"{breaking:,}", "break compiled programs",
+                  f"of {len(probed):,} probed; {sum(1 for c in table if impact_rank(c.get('impact') or '') < impact_rank(Impact.NONE.value))} clusters")
         tiles = [(f"{len(live):,}", "findings", delta), ("–" if c is None else len(c.new), "new since previous", fixed),
+                 *([broken] if len(probed) else []),
                  (f"{len(table):,}", "clusters",
                   f"median size {stats['median_size']:g}, largest {stats['largest']}" if table else ""),
                  (f"{int(r.checks):,}", "checks", f"{int(r.status_mismatch)} mismatches"),

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..record import display_path
+from ..taxonomy import Impact, impact_rank
 from .runs import SEVERITY_ORDER, Run
 
 #: The columns each finding list shows, in order.
-SHOWN = ("severity", "mode", "op", "category", "field", "signature", "repro")
+SHOWN = ("severity", "mode", "op", "category", "field", "impact", "signature", "repro")
 MAX_LISTED_OPS = 12
 
 
@@ -38,10 +39,16 @@ class Diff:
     unchecked: pd.DataFrame
     unsupported: dict[str, int]
     skew: list[str] = field(default_factory=list)
+    # persisting findings whose consequence in a compiled program changed (both runs
+    # probed them): ``impact`` is B's, ``impact_before`` A's
+    consequence: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def sections(self) -> list[tuple[str, pd.DataFrame]]:
-        """The finding lists in report order; "not rechecked" only when there are any."""
+        """The finding lists in report order; "not rechecked" and "consequence changed"
+        only when there are any."""
         out = [("New findings", self.new), ("Fixed findings", self.fixed), ("Persisting findings", self.persisting)]
+        if len(self.consequence):
+            out.insert(1, ("Consequence in compiled programs changed (impact: A -> B)", self.consequence))
         if len(self.unchecked):
             out.append(("Not rechecked: op not checked in B", self.unchecked))
         return out
@@ -118,6 +125,23 @@ def changes(before: pd.DataFrame, after: pd.DataFrame, after_checked: set[str] |
                    persisting=after[after["signature"].isin(sa)], unchecked=gone[~rechecked])
 
 
+def consequence_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Findings of ``after`` also in ``before`` whose ``impact`` differs, where both runs
+    probed them (``not_probed`` says nothing): when a finding started, or stopped, to
+    break compiled programs. ``impact`` shows ``A -> B``; ``impact_before`` keeps A's."""
+    if "impact" not in before or "impact" not in after or not len(after):
+        return after.iloc[0:0].assign(impact_before=pd.Series(dtype="string"))
+    probed = lambda df: df[~df["impact"].fillna("").isin(["", Impact.NOT_PROBED.value])]  # noqa: E731
+    a = probed(before).set_index("signature")["impact"]
+    b = probed(after)
+    b = b[b["signature"].isin(a.index)]
+    b = b.assign(impact_before=b["signature"].map(a).astype("string"))
+    b = b[b["impact_before"] != b["impact"]].copy()
+    b["impact"] = b["impact_before"] + " -> " + b["impact"]
+    b["_rank"] = b["impact"].map(lambda text: impact_rank(text.split(" -> ")[1]))
+    return b.sort_values(["_rank", "op"]).drop(columns="_rank")
+
+
 def diff_runs(a: Run, b: Run) -> Diff:
     """Findings of ``b`` against ``a``, by signature. Both runs need their results
     loaded (``load_run(path, results=True)``) for the skew of checked ops."""
@@ -133,6 +157,7 @@ def diff_runs(a: Run, b: Run) -> Diff:
         unchecked=_with_repro_paths(c.unchecked, a),
         unsupported={"A": len(ua), "B": len(ub), "new": len(ub - ua), "gone": len(ua - ub)},
         skew=version_skew(a, b),
+        consequence=_with_repro_paths(consequence_changes(a.live_findings(), c.persisting), b),
     )
 
 
@@ -146,12 +171,17 @@ def _run_line(label: str, run: Run) -> str:
 
 def _totals(d: Diff) -> str:
     u = d.unsupported
+    worse = sum(1 for text in d.consequence.get("impact", []) if impact_rank(str(text).split(" -> ")[1]) <
+                impact_rank(str(text).split(" -> ")[0]))
     return (f"{len(d.new)} new, {len(d.fixed)} fixed, {len(d.persisting)} persisting, "
             f"{len(d.unchecked)} not rechecked; "
+            + (f"{len(d.consequence)} changed consequence ({worse} now worse); " if len(d.consequence) else "") +
             f"unsupported (not compared): A {u['A']}, B {u['B']} ({u['new']} new, {u['gone']} gone)")
 
 
 def _cells(df: pd.DataFrame) -> list[list[str]]:
+    df = df.assign(**{c: "" for c in SHOWN if c not in df})  # runs from before a column existed
+    df = df.assign(impact=df["impact"].fillna("").replace(Impact.NOT_PROBED.value, ""))
     return [[str(v) if v is not None and v == v else "" for v in row] for row in df[list(SHOWN)].itertuples(index=False)]
 
 
@@ -196,8 +226,8 @@ def render_markdown(d: Diff) -> str:
             continue
         lines += ["| " + " | ".join(SHOWN) + " |", "|" + "---|" * len(SHOWN)]
         for r in rows:
-            sev, mode, op, cat, fld, sig, repro = r
-            lines.append(f"| {sev} | {mode} | `{_md(op)}` | {cat} | `{_md(fld)}` | `{sig}` | "
+            sev, mode, op, cat, fld, impact, sig, repro = r
+            lines.append(f"| {sev} | {mode} | `{_md(op)}` | {cat} | `{_md(fld)}` | {_md(impact)} | `{sig}` | "
                          f"{f'[{sig}.py]({repro})' if repro else ''} |")
         lines.append("")
     lines.append("**Summary:** " + _totals(d))

@@ -61,6 +61,8 @@ HISTORY_RUN_COLUMNS: dict[str, str] = {
     "findings_new": "int64",
     "findings_by_category": "string",  # JSON object
     "findings_by_severity": "string",  # JSON object
+    "findings_by_impact": "string",  # JSON object: consequence in compiled programs -> findings ({}: not probed)
+    "findings_new_by_impact": "string",  # JSON object, new findings only
     "modes_selected": "string",  # static,symbolic,backward,autocast ("static" for runs before modes)
     "modes": "string",  # JSON object: summary.json["modes"] (per mode: checks, statuses, findings)
     "cache_present": "bool",
@@ -128,6 +130,8 @@ def run_row(run: Run) -> dict[str, Any]:
         "findings_new": int(s.get("findings_new") or 0),
         "findings_by_category": _json(s.get("findings_by_category")),
         "findings_by_severity": _json(s.get("findings_by_severity")),
+        "findings_by_impact": _json(s.get("findings_by_impact")),
+        "findings_new_by_impact": _json(s.get("findings_new_by_impact")),
         "modes_selected": ",".join(s.get("modes_selected") or ["static"]),
         "modes": _json(s.get("modes")),
         "cache_present": bool(cache),
@@ -171,6 +175,9 @@ def load_history(path: str | Path = DEFAULT_HISTORY) -> History:
     df = pd.concat(runs, ignore_index=True) if runs else pd.DataFrame({c: pd.Series(dtype=t) for c, t in HISTORY_RUN_COLUMNS.items()})
     if "run_id" not in df or "created_utc" not in df:
         raise UsageError(f"history {str(path)!r} is not a crossref history: runs lack run_id/created_utc")
+    for col in ("findings_by_impact", "findings_new_by_impact"):  # runs stored before consequences were probed
+        if col not in df:
+            df[col] = pd.Series(["{}"] * len(df), dtype="string")
     df = df.sort_values(["created_utc", "run_id"]).drop_duplicates("run_id").reset_index(drop=True)
     found = _read_all(p / "findings")
     fdf = pd.concat(found, ignore_index=True) if found else pd.DataFrame(

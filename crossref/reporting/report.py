@@ -20,16 +20,22 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__ as HARNESS_VERSION
-from .. import rows
+from .. import rows, workload
 from . import clusters
 from ..record import PARTS_DIR
-from ..taxonomy import MODES, severity_rank
+from ..taxonomy import MODES, Impact, impact_rank, severity_rank
 
 RESULT_COLUMNS: dict[str, str] = rows.columns(rows.ResultRow)
 
 ITEM_COLUMNS: dict[str, str] = rows.columns(rows.ItemRow)
 
 FINDING_COLUMNS: dict[str, str] = rows.columns(rows.FindingRow)
+
+#: The consequence columns of a finding no probe has looked at (yet).
+NOT_PROBED = {"impact": Impact.NOT_PROBED.value, "impact_backend": "",
+              "impact_detail": "the run did not probe its findings (crossref impact RUN does)",
+              "impact_backends": "", "impact_snippet": ""}
+IMPACT_COLUMNS = tuple(NOT_PROBED)
 
 
 def read_parts(run_dir: Path) -> dict[str, list[dict]]:
@@ -85,7 +91,8 @@ def build_findings(findings: list[dict], examples: list[dict]) -> pd.DataFrame:
             cluster="",  # set by merge, over the whole table
             count=int(counts.get(sig, 0)) or int((occ["signature"] == sig).sum()),
             example=ex.get("example", ""), shrunk=bool(ex.get("shrunk", False)), repro=ex.get("repro", ""),
-            snippet=ex.get("snippet", "") or "", first_item=row.get("item", ""), baseline=False))
+            snippet=ex.get("snippet", "") or "", first_item=row.get("item", ""), baseline=False,
+            call=ex.get("call", "") or "", **NOT_PROBED, workload=workload.called(str(row.get("op")))))
     df = _frame([dataclasses.asdict(r) for r in out], FINDING_COLUMNS)
     return df.sort_values(by=["severity", "op", "category"],
                           key=lambda s: s.map(severity_rank) if s.name == "severity" else s).reset_index(drop=True)
@@ -180,6 +187,7 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
         "findings_new": int(((live["known"].fillna("") == "") & ~live["baseline"]).sum()) if len(live) else 0,
         "findings_by_category": {k: int(v) for k, v in find_df["category"].value_counts().items()} if len(find_df) else {},
         "findings_by_severity": {k: int(v) for k, v in find_df["severity"].value_counts().items()} if len(find_df) else {},
+        **impact_statistics(find_df),
         "valid_share_by_family": by_family,
         "modes": mode_statistics(res_df, find_df),
         "cluster_statistics": clusters.statistics(cluster_table),
@@ -190,6 +198,51 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
         **({"baseline": _baseline_summary(baseline, find_df, res_df, meta)} if meta.get("baseline_path") else {}),
         "notes": notes,
     }
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    (run_dir / "summary.md").write_text(render_markdown(summary, find_df))
+    return summary
+
+
+def impact_statistics(findings: pd.DataFrame) -> dict:
+    """Findings by consequence (taxonomy.Impact, worst first), all and new, and how many
+    are on ops real models call (crossref/workload.py)."""
+    if not len(findings):
+        return {"findings_by_impact": {}, "findings_new_by_impact": {}, "findings_on_workload_ops": 0}
+    live = findings[findings["category"] != "unsupported"]
+    new = live[(live["known"].fillna("") == "") & ~live["baseline"]]
+
+    def count(df: pd.DataFrame) -> dict[str, int]:
+        got = df["impact"].fillna("").value_counts()
+        return {k: int(got[k]) for k in sorted(got.index, key=impact_rank)}
+
+    return {"findings_by_impact": count(findings), "findings_new_by_impact": count(new),
+            "findings_on_workload_ops": int(findings["workload"].sum())}
+
+
+def apply_impacts(run_dir: str | os.PathLike, consequences: dict[str, dict], stats: dict | None = None) -> dict:
+    """Write probe results into a finished run: the consequence columns of the findings
+    ``consequences`` names (signature -> the ``IMPACT_COLUMNS`` values), then the
+    clusters (ranked by consequence first), the summary's counts and ``impact`` (what
+    probing cost: ``stats``), summary.json and summary.md. Returns the summary."""
+    run_dir = Path(run_dir)
+    find_df = pd.read_parquet(run_dir / "findings.parquet")
+    for col, dtype in FINDING_COLUMNS.items():  # a run from before a column existed
+        if col not in find_df:
+            find_df[col] = pd.Series([NOT_PROBED.get(col, "") if dtype == "string" else False] * len(find_df),
+                                     dtype=dtype)
+    for col in IMPACT_COLUMNS:
+        find_df[col] = pd.Series([str(consequences[sig].get(col) or "") if sig in consequences else cur
+                                  for sig, cur in zip(find_df["signature"], find_df[col].fillna(""))], dtype="string")
+    find_df["workload"] = find_df["op"].map(lambda op: workload.called(str(op))).astype("bool")
+    find_df = find_df[list(FINDING_COLUMNS)]
+    find_df.to_parquet(run_dir / "findings.parquet", index=False)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    cluster_ids, cluster_table = clusters.build(find_df.to_dict("records"))
+    summary.update(impact_statistics(find_df))
+    summary["clusters"] = cluster_table
+    summary["cluster_statistics"] = clusters.statistics(cluster_table)
+    if stats is not None:
+        summary["impact"] = stats
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     (run_dir / "summary.md").write_text(render_markdown(summary, find_df))
     return summary
@@ -292,6 +345,7 @@ def render_markdown(summary: dict, findings: pd.DataFrame) -> str:
         f"- checks: {summary['checks']} " + "(" + ", ".join(f"{k} {v}" for k, v in summary["counts_by_status"].items()) + ")",
         f"- findings: {summary['findings']} (new, failing: {summary['findings_new']})",
         *_items_line(summary.get("items") or {}),
+        *_impact_section(summary),
         *_clusters_section(summary),
         "",
         "## Findings by category",
@@ -303,8 +357,8 @@ def render_markdown(summary: dict, findings: pd.DataFrame) -> str:
         "",
         "## Findings",
         "",
-        "| severity | mode | op | category | field | real | fake | fake_impl | count | known | repro |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| severity | mode | op | category | field | real | fake | fake_impl | impact | count | known | repro |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, f in findings.iterrows():
         if f["category"] == "unsupported":
@@ -312,7 +366,7 @@ def render_markdown(summary: dict, findings: pd.DataFrame) -> str:
         field = f"`{f['field']}`" + (f" in `{f['inner_op']}`" if f["inner_op"] else "")
         cells = [f["severity"], f["mode"], f"`{f['op']}`", f["category"], field, _cell(f["real"]),
                  _cell(f["fake"]), _cell(f["fake_impl"] or ""),
-                 str(f["count"]), "yes" if f["known"] else "", f"[{f['signature']}]({f['repro']})" if f["repro"] else ""]
+                 "" if f["impact"] == Impact.NOT_PROBED.value else str(f["impact"]), str(f["count"]), "yes" if f["known"] else "", f"[{f['signature']}]({f['repro']})" if f["repro"] else ""]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "## Valid calls by family", "", "| family | ops | ops with a valid call | checks | valid share |", "|---|---|---|---|---|"]
     for fam, s in sorted(summary["valid_share_by_family"].items()):
@@ -362,15 +416,20 @@ def _clusters_section(summary: dict) -> list[str]:
     if not table:
         return []
     stats = summary.get("cluster_statistics") or clusters.statistics(table)
+    probed = any(c.get("impact") not in ("", None, Impact.NOT_PROBED.value) for c in table)
     lines = ["", f"## Root-cause clusters: {stats['clusters']} for {stats['findings']} findings "
              f"(median size {stats['median_size']:g}, largest {stats['largest']}; "
              f"{stats['clusters_with_new']} with new findings)", "",
              "Findings of many ops that share one cause: the implementation that answered (`fake_impl`), the "
-             "category and the field pattern, or for a missing check the kernel's message. Ranked by new findings, "
-             "severity, and the number of ops. `crossref report SIGNATURE` prints a bug report for the "
-             "representative.", "",
-             "| # | severity | category | cause | pattern | ops | findings (new) | representative |",
-             "|---|---|---|---|---|---|---|---|"]
+             "category and the field pattern, or for a missing check the kernel's message. Ranked by what they "
+             "break in a compiled program (`impact`, the worst of the cluster's findings), then new findings, "
+             "severity, and the number of ops. *models*: how many of the cluster's ops real models call. "
+             "`crossref report SIGNATURE` prints a bug report for the representative.", ""]
+    if not probed:
+        lines += ["No finding was run through torch.compile in this run: `crossref impact RUN` (or the sweep's "
+                  "`--crossref-impact`) adds what each one breaks.", ""]
+    lines += ["| # | impact | severity | category | cause | pattern | ops | models | findings (new) | representative |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for n, c in enumerate(table[:MARKDOWN_CLUSTERS], 1):
         rep = c["representative"]
         ops = ", ".join(f"`{o}`" for o in c["ops"][:3]) + (f" +{c['op_count'] - 3}" if c["op_count"] > 3 else "")
@@ -378,10 +437,37 @@ def _clusters_section(summary: dict) -> list[str]:
         cause = (f"`{c['fake_impl']}`" if c["fake_impl"] else f"`{impls[0]}`" if len(impls) == 1
                  else f"{len(impls)} implementations" if impls else "")
         link = f"[{rep['signature']}]({rep['repro']})" if rep.get("repro") else rep["signature"]
-        lines.append(f"| {n} | {c['severity']} | {c['category']} | {cause} | {_cell(c['pattern'])} | {ops} | "
-                     f"{c['findings']} ({c['new']}) | {link} |")
+        impact = c.get("impact") or ""
+        if impact and impact != Impact.NOT_PROBED.value:
+            impact = f"**{impact}**" if impact_rank(impact) < impact_rank(Impact.NONE.value) else impact
+            impact += f" ({c.get('impact_backend')})" if c.get("impact_backend") else ""
+        models = len(c.get("workload_ops") or [])
+        lines.append(f"| {n} | {impact} | {c['severity']} | {c['category']} | {cause} | {_cell(c['pattern'])} | "
+                     f"{ops} | {models or ''} | {c['findings']} ({c['new']}) | {link} |")
     if len(table) > MARKDOWN_CLUSTERS:
         lines.append(f"\n{len(table) - MARKDOWN_CLUSTERS} more clusters in summary.json and the dashboard.")
+    return lines
+
+
+def _impact_section(summary: dict) -> list[str]:
+    """What the findings break in compiled programs: counts by consequence, and the cost."""
+    counts = summary.get("findings_by_impact") or {}
+    if not counts or set(counts) == {Impact.NOT_PROBED.value}:
+        return []
+    new = summary.get("findings_new_by_impact") or {}
+    lines = ["", "## What the findings break in compiled programs", "",
+             "Each probed finding's shrunk call run through `torch.compile(fullgraph=True)` and compared with eager "
+             "(the worst over the backends).", "", "| impact | findings | new |", "|---|---|---|"]
+    lines += [f"| {k} | {v} | {new.get(k, 0)} |" for k, v in counts.items()]
+    cost = summary.get("impact") or {}
+    if cost:
+        lines += ["", f"- probed {cost.get('probed', 0)} of {cost.get('planned', 0)} findings on "
+                  f"{', '.join(cost.get('backends', []))} ({cost.get('from_cache', 0)} from the cache, "
+                  f"{cost.get('over_budget', 0)} left over the budget) in {cost.get('seconds', 0):g} s with "
+                  f"{cost.get('workers', 1)} workers (warm-up {cost.get('warmup_seconds', 0):g} s); median probe "
+                  f"{cost.get('probe_seconds_median', 0):g} s; median by backend: "
+                  + ", ".join(f"{b} {v:g} s" for b, v in (cost.get("backend_seconds_median") or {}).items())]
+    lines += [f"- findings on ops real models call: {summary.get('findings_on_workload_ops', 0)}"]
     return lines
 
 
