@@ -6,7 +6,8 @@ The Python API (crossref/api.py) checks one operator of any namespace::
     findings = crossref.check_op(torch.ops.mylib.scale.default)
     crossref.assert_fake_kernel_matches(mylib.scale, k=st.integers(1, 4), x=crossref.tensors(min_dims=2))
 
-``tensors``, ``shapes`` and ``dtypes`` are the Hypothesis strategies crossref draws
+``crossref.watch(report_dir=...)`` checks every op a block of a real program runs
+(crossref/watcher.py). ``tensors``, ``shapes`` and ``dtypes`` are the Hypothesis strategies crossref draws
 arguments with, for such constraints. The sweep over every overload is the pytest
 suite (``crossref sweep``, or ``pytest`` in the checkout). Names load on first use:
 importing crossref (the pytest plugin does) costs nothing until one is used.
@@ -23,6 +24,7 @@ _EXPORTS = {
     "assert_fake_kernel_matches": "crossref.api",
     "OpFinding": "crossref.api",
     "impact_of": "crossref.api",
+    "watch": "crossref.watcher",
     "tensors": "crossref.strategies.tensors",
     "shapes": "crossref.strategies.tensors",
     "dtypes": "crossref.strategies.tensors",

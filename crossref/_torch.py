@@ -529,7 +529,7 @@ def probing_compiler() -> Iterator[None]:
         if hasattr(module, name):
             setattr(module, name, value)
     loggers = [logging.getLogger(name) for name in ("torch._dynamo", "torch._inductor", "torch._functorch",
-                                                    "torch.fx.experimental.symbolic_shapes", _FAKE_LOGGER)]
+                                                    "torch._guards", "torch.fx", _FAKE_LOGGER)]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.CRITICAL + 1)
@@ -541,3 +541,49 @@ def probing_compiler() -> Iterator[None]:
             setattr(module, name, value)
         for lg, level in zip(loggers, levels):
             lg.setLevel(level)
+
+
+# --------------------------------------------------------------------------- watching programs
+# The watcher (crossref/watcher.py) sees a program's tensors at the dispatcher.
+
+
+def storage_identity(t: torch.Tensor) -> Any:
+    """A hashable identity of ``t``'s storage (two views of one buffer share it)."""
+    return StorageWeakRef(t.untyped_storage())
+
+
+def is_plain_tensor(t: torch.Tensor) -> bool:
+    """A tensor with real data: not a tensor subclass that dispatches in Python (a
+    FakeTensor, a FunctionalTensor, a tracer's proxy) and not on the meta device. An
+    ``nn.Parameter`` is plain (it subclasses Tensor without a dispatch of its own)."""
+    if t.device.type == "meta":
+        return False
+    return not torch._C._dispatch_keys(t).has(torch._C.DispatchKey.Python)
+
+
+def inductor_decompositions() -> dict:
+    """The decompositions inductor traces with (what AOTAutograd hands inductor), for
+    the ``crossref`` compile backend: the ops it checks are the ones inductor receives."""
+    from torch._inductor.decomposition import select_decomp_table
+
+    return select_decomp_table()
+
+
+@contextlib.contextmanager
+def filled_uninitialized_memory() -> Iterator[None]:
+    """Kernels' uninitialized outputs filled (NaN, the largest integer) for the block:
+    what ``torch.use_deterministic_algorithms`` does to memory a kernel leaves
+    unwritten, in ``warn_only`` mode so that no op refuses to run. Two eager runs, one
+    of them inside, tell values a kernel computed from garbage it left (an allocator
+    that reuses the same freed buffer gives the same garbage twice)."""
+    import torch.utils.deterministic
+
+    was, warn_only = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+    fill = torch.utils.deterministic.fill_uninitialized_memory
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.utils.deterministic.fill_uninitialized_memory = True
+    try:
+        yield
+    finally:
+        torch.utils.deterministic.fill_uninitialized_memory = fill
+        torch.use_deterministic_algorithms(was, warn_only=warn_only)

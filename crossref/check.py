@@ -250,10 +250,11 @@ class Checker:
             cache_repeat=check.cache.repeat if check.cache else "",
             cache_hits=check.cache.hits if check.cache else 0, cache_misses=check.cache.misses if check.cache else 0,
             cache_bypasses=",".join(f"{k}={v}" for k, v in check.cache.bypasses) if check.cache else "",
-            phase=phase, variant=call.variant, mode=check.mode, autocast=check.autocast)))
+            phase=phase, variant=call.variant, mode=check.mode, autocast=check.autocast, origin=call.origin)))
         size = call.size_key()
         for f in check.findings:
-            rec.write("finding", {**finding_row(f), "item": item, "phase": phase})
+            rec.write("finding", {**finding_row(f), "item": item, "phase": phase, "origin": call.origin,
+                                  "where": call.where})
             # Keep one example per signature: the first seen, replaced by smaller ones.
             if examples and (f.signature not in self.seen or size < self.seen[f.signature]):
                 self.seen[f.signature] = size

@@ -1,8 +1,9 @@
 """What a finding breaks: its shrunk call run through torch.compile and compared with eager.
 
 A finding says fake mode answers differently from the kernel; this says what that does
-to a compiled program. The call runs eagerly (twice: values that differ between two
-eager runs, uninitialized memory, are not compared), then through
+to a compiled program. The call runs eagerly twice, the second time with the memory
+kernels leave unwritten filled (``_torch.filled_uninitialized_memory``): values the two
+runs disagree on come from garbage and are not compared. Then it runs through
 ``torch.compile(fullgraph=True)`` on each backend (``BACKENDS``), in the finding's own
 mode: static shapes (``dynamic=False``); symbolic (``dynamic=True`` with the check's
 static dims marked static, and for a specialization finding its dynamic dims marked
@@ -30,6 +31,7 @@ is crossref/probes.py.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -46,7 +48,7 @@ from .taxonomy import Impact, worst_impact
 #: The backends a user meets, cheapest first.
 BACKENDS = ("aot_eager", "aot_eager_decomp_partition", "inductor")
 #: Bumped when the probe's judgement changes: cached results of older probes are redone.
-PROBE_VERSION = 1
+PROBE_VERSION = 2
 
 _SKIP_CATEGORIES = {"unsupported": "a declared limitation of fake mode (torch.compile graph-breaks on it)"}
 
@@ -101,19 +103,31 @@ def skip_reason(call: OpCall, category: str) -> str:
 class _Compiled:
     """``execute.run_real``'s ``invoke``: the op called through ``torch.compile`` of a
     closure that takes the call's tensors (and, dynamic, its SymInt arguments) as
-    inputs and every other argument as a constant. ``compiled`` turns true once the
-    backend has returned a compiled graph: an exception after that is the compiled
-    program's, not the compiler's."""
+    inputs and every other argument as a constant. ``in_program`` turns true when an
+    exception leaves the compiled graph the backend returned: it is the compiled
+    program's, not the compiler's (dynamo builds its guards after the backend returns,
+    so a compile can still fail then)."""
 
     def __init__(self, backend: str, *, dynamic: bool, strict: bool, fullgraph: bool) -> None:
-        self.backend = _torch.compiler_backend(backend)
         self.dynamic, self.strict, self.fullgraph = dynamic, strict, fullgraph
-        self.compiled = False
+        self.in_program = False
+        compile_graph = _torch.compiler_backend(backend)
 
-    def _backend(self, gm, example_inputs):
-        fn = self.backend(gm, example_inputs)
-        self.compiled = True
-        return fn
+        def compiled_by(gm, example_inputs):
+            fn = compile_graph(gm, example_inputs)
+
+            @functools.wraps(fn)  # keeps the calling convention the backend marked (_boxed_call)
+            def program(*args):
+                try:
+                    return fn(*args)
+                except BaseException:
+                    self.in_program = True
+                    raise
+
+            return program
+
+        compiled_by.__name__ = compiled_by.__qualname__ = backend  # dynamo's messages name the backend
+        self._backend = compiled_by
 
     def __call__(self, call: OpCall, op, args: tuple, kwargs: dict) -> Any:
         leaves, spec = tree_flatten((list(args), kwargs))
@@ -189,7 +203,8 @@ def probe(call: OpCall, *, mode: str = "static", device: str = "cpu", autocast: 
         kept: list = []
         eager = run_real(call, device, how=how, autocast=dtype, keep=kept)
         again: list = []
-        run_real(call, device, how=how, autocast=dtype, keep=again)
+        with _torch.filled_uninitialized_memory():  # a kernel's unwritten output differs from the first run's
+            run_real(call, device, how=how, autocast=dtype, keep=again)
         steady = _steady(kept, again)
         results = []
         for backend in backends:
@@ -233,35 +248,36 @@ def _one(call: OpCall, backend: str, eager: Outcome, kept: list, steady: list, *
     compiled, got, invoke = _compiled_run(call, backend, how=how, dtype=dtype, mode=mode, category=category,
                                           device=device)
     outputs = "grad" if mode == "backward" else "out"
-    impact, detail, where = judge(eager, kept, steady, compiled, got, compiled_ok=invoke.compiled, outputs=outputs,
+    impact, detail, where = judge(eager, kept, steady, compiled, got, in_program=invoke.in_program, outputs=outputs,
                                   field=field, fake=fake)
     if impact == Impact.COMPILE_ERROR.value:
         tell(f"{backend} fullgraph=False")
         retry, retry_got, _ = _compiled_run(call, backend, how=how, dtype=dtype, mode=mode, category=category,
                                             device=device, fullgraph=False)
-        again = judge(eager, kept, steady, retry, retry_got, compiled_ok=True, outputs=outputs)[0]
+        again = judge(eager, kept, steady, retry, retry_got, in_program=True, outputs=outputs)[0]
         detail += ("; fullgraph=False recovers (a graph break)" if again == Impact.NONE.value
                    else f"; with fullgraph=False: {again}")
     return impact, f"{backend}: {detail}", where
 
 
-def judge(eager: Outcome, kept: list, steady: list, compiled: Outcome, got: list, *, compiled_ok: bool,
+def judge(eager: Outcome, kept: list, steady: list, compiled: Outcome, got: list, *, in_program: bool,
           outputs: str = "out", field: str = "", fake: str = "") -> tuple[str, str, str]:
     """The consequence of one compiled run against eager: (taxonomy.Impact value, a
     one-line detail, the field of the first difference: ``error`` for exception parity)."""
-    impact, detail, where = _judge(eager, kept, steady, compiled, got, compiled_ok=compiled_ok, outputs=outputs,
+    impact, detail, where = _judge(eager, kept, steady, compiled, got, in_program=in_program, outputs=outputs,
                                    field=field, fake=fake)
     return impact.value, detail, where
 
 
-def _judge(eager: Outcome, kept: list, steady: list, compiled: Outcome, got: list, *, compiled_ok: bool,
+def _judge(eager: Outcome, kept: list, steady: list, compiled: Outcome, got: list, *, in_program: bool,
            outputs: str, field: str, fake: str) -> tuple[Impact, str, str]:
     """``judge``, its impact as the enum.
 
     ``kept``/``got``: the eager and compiled runs' output leaves and inputs after the
     call (``execute.run_real``'s ``keep``); ``steady``: which of eager's have values
-    two eager runs agree on; ``compiled_ok``: the backend had returned a compiled graph
-    when the compiled run raised (so the exception is the program's); ``outputs``:
+    two eager runs agree on; ``in_program``: the compiled run's exception left the
+    compiled graph (it is the program's, not the compiler's; an exception of the
+    backward pass, which compiles lazily, is told apart by its type); ``outputs``:
     ``grad`` when the outcomes are backward passes' gradients."""
     if eager.error is not None:
         if compiled.error is not None:
@@ -269,8 +285,8 @@ def _judge(eager: Outcome, kept: list, steady: list, compiled: Outcome, got: lis
         return Impact.ACCEPTS_INVALID, f"runs where eager raises {eager.error.short()[:160]}", "error"
     if compiled.error is not None:
         err = compiled.error
-        text = err.short()[:200]
-        failed_compiling = not compiled_ok or _torch_compile_error(err)
+        text = _error_line(err)[:200]
+        failed_compiling = (not in_program and err.phase != "backward") or _torch_compile_error(err)
         if failed_compiling:
             return Impact.COMPILE_ERROR, f"compiling raises {text}", "error"
         if err.type == "AssertionError":
@@ -287,6 +303,19 @@ def _judge(eager: Outcome, kept: list, steady: list, compiled: Outcome, got: lis
     if metadata:
         return (Impact.WRONG_METADATA, *_describe(list(metadata), field, fake))
     return Impact.NONE, "agrees with eager", ""
+
+
+def _error_line(err) -> str:
+    """An exception as one line: dynamo's wrappers ("backend='inductor' raised:", "RuntimeError
+    when making fake tensor call") say what went wrong on a later line: that one is added."""
+    lines = [line.strip() for line in err.message.strip().splitlines() if line.strip()]
+    first = lines[0] if lines else ""
+    if len(lines) > 1 and (first.endswith(":") or "when making fake tensor call" in first):
+        inner = next((line for line in lines[1:] if not line.startswith(("Explanation:", "Hint:", "Developer"))),
+                     lines[1])
+        inner = inner.removeprefix("Explanation: ")
+        return f"{err.type}: {first} {inner}"
+    return err.short()
 
 
 def _torch_compile_error(err) -> bool:

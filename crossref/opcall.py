@@ -25,7 +25,10 @@ COMPLEX_DTYPES = (torch.complex64, torch.complex128)
 INT_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 ALL_DTYPES = (torch.bool,) + INT_DTYPES + FLOAT_DTYPES + COMPLEX_DTYPES
 
-FILLS = ("random", "specials", "zeros", "ones", "range", "unit")
+FILLS = ("random", "specials", "zeros", "ones", "range", "unit", "captured")
+#: Where a call came from (``OpCall.origin``): drawn by the strategies, read from a
+#: corpus of calls real programs made, or seen while watching a program.
+ORIGINS = ("drawn", "corpus", "watched")
 #: How backward mode lays out the gradients it feeds in (grad_outputs): contiguous, with
 #: the last two dims swapped in memory, or broadcast along dim 0 (a zero stride).
 GRAD_LAYOUTS = ("contiguous", "transposed", "expanded")
@@ -43,8 +46,9 @@ class StorageSpec:
     ``fill``: ``random`` (normal floats, small ints, random bools), ``specials``
     (random with nan, inf, -inf, -0.0, 0 and large values mixed in where the dtype
     allows), ``zeros``, ``ones``, ``range`` (integers uniform in [low, high), used for
-    index tensors) or ``unit`` (uniform in [0, 1): probabilities). ``seed`` fixes the
-    values.
+    index tensors), ``unit`` (uniform in [0, 1): probabilities) or ``captured`` (the
+    values a watched program passed: ``data``, raw bytes of ``data_dtype``, its first
+    ``numel`` elements cast to ``dtype``). ``seed`` fixes the values.
     """
 
     dtype: torch.dtype
@@ -54,6 +58,19 @@ class StorageSpec:
     low: int = 0
     high: int = 1
     requires_grad: bool = False
+    data: bytes | None = None  # fill "captured": the values
+    data_dtype: str = ""  # fill "captured": the dtype ``data`` holds
+
+    def summary(self) -> StorageSpec:
+        """This recipe without captured data: its values stand in by a plain fill (an
+        integer storage keeps the range of its values, so that indices stay in range)."""
+        if self.fill != "captured":
+            return self
+        values = storage_values(self)
+        if self.dtype.is_floating_point or self.dtype.is_complex or self.dtype == torch.bool or not values.numel():
+            return dataclasses.replace(self, fill="random", data=None, data_dtype="")
+        return dataclasses.replace(self, fill="range", low=int(values.min()), high=int(values.max()) + 1, data=None,
+                                   data_dtype="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +145,10 @@ class OpCall:
     # grad_outputs, one of GRAD_LAYOUTS.
     dynamic: tuple[int, ...] | None = None
     grad_layout: str = "contiguous"
+    # Where it came from (ORIGINS) and, for a watched call, the program and the Python
+    # frame that made it ("tests/test_model.py::test_train | model.py:42 (forward)").
+    origin: str = "drawn"
+    where: str = ""
 
     def __repr__(self) -> str:
         return self.describe()
@@ -305,6 +326,10 @@ def storage_values(spec: StorageSpec) -> torch.Tensor:
     """The buffer's values on CPU: deterministic in ``spec``."""
     g = torch.Generator().manual_seed(spec.seed)
     n, dtype = spec.numel, spec.dtype
+    if spec.fill == "captured":
+        held = torch.frombuffer(bytearray(spec.data or b""), dtype=getattr(torch, spec.data_dtype or "uint8"))
+        values = held[:n].to(dtype)
+        return values if values.numel() == n else torch.cat([values, torch.zeros(n - values.numel(), dtype=dtype)])
     if spec.fill == "zeros":
         return torch.zeros(n, dtype=dtype)
     if spec.fill == "ones":
@@ -489,23 +514,43 @@ def _decode(value: Any) -> Any:
     raise ValueError(f"unknown value kind {kind!r}")
 
 
-def call_to_json(call: OpCall) -> str:
+#: Captured values a call's JSON carries, at most (bytes per storage); a larger storage
+#: is written as its ``summary`` (a plain fill).
+MAX_JSON_DATA = 1 << 16
+
+
+def _storage_json(s: StorageSpec, data: bool) -> dict:
+    if s.fill == "captured" and (not data or len(s.data or b"") > MAX_JSON_DATA):
+        s = s.summary()
+    out = {"dtype": dtype_name(s.dtype), "numel": s.numel, "fill": s.fill, "seed": s.seed, "low": s.low,
+           "high": s.high, "requires_grad": s.requires_grad}
+    if s.fill == "captured":
+        import base64
+
+        out.update(data=base64.b64encode(s.data or b"").decode("ascii"), data_dtype=s.data_dtype)
+    return out
+
+
+def call_to_json(call: OpCall, *, data: bool = True) -> str:
     """``call`` as one line of JSON (``call_from_json`` reads it back to an equal call).
-    Raises TypeError for an argument value it cannot write."""
+    ``data=False``: no captured values (a corpus line): captured storages are written as
+    their ``summary``, as are those over ``MAX_JSON_DATA`` bytes anyway. Raises
+    TypeError for an argument value it cannot write."""
     import json
 
-    storages = [{"dtype": dtype_name(s.dtype), "numel": s.numel, "fill": s.fill, "seed": s.seed, "low": s.low,
-                 "high": s.high, "requires_grad": s.requires_grad} for s in call.storages]
     return json.dumps({
         "format": CALL_FORMAT, "op": call.op, "args": _encode(list(call.args)),
-        "kwargs": [[k, _encode(v)] for k, v in call.kwargs], "storages": storages, "family": call.family,
-        "refined": call.refined, "variant": call.variant,
+        "kwargs": [[k, _encode(v)] for k, v in call.kwargs], "storages": [_storage_json(s, data) for s in call.storages],
+        "family": call.family, "refined": call.refined, "variant": call.variant,
         "dynamic": list(call.dynamic) if call.dynamic is not None else None, "grad_layout": call.grad_layout,
+        "origin": call.origin, "where": call.where,
     }, separators=(",", ":"), allow_nan=False)
 
 
 def call_from_json(text: str) -> OpCall:
     """The call ``call_to_json`` wrote. Raises ValueError naming what it cannot read."""
+    import base64
+    import binascii
     import json
 
     try:
@@ -513,12 +558,15 @@ def call_from_json(text: str) -> OpCall:
         if data.get("format") != CALL_FORMAT:
             raise ValueError(f"call format {data.get('format')!r} (this crossref reads {CALL_FORMAT})")
         storages = tuple(StorageSpec(dtype=_torch_attr(s["dtype"], torch.dtype), numel=s["numel"], fill=s["fill"],
-                                     seed=s["seed"], low=s["low"], high=s["high"], requires_grad=s["requires_grad"])
+                                     seed=s["seed"], low=s["low"], high=s["high"], requires_grad=s["requires_grad"],
+                                     data=base64.b64decode(s["data"]) if "data" in s else None,
+                                     data_dtype=s.get("data_dtype", ""))
                          for s in data["storages"])
         return OpCall(op=data["op"], args=tuple(_decode(data["args"])),
                       kwargs=tuple((k, _decode(v)) for k, v in data["kwargs"]), storages=storages,
                       family=data["family"], refined=data["refined"], variant=data["variant"],
                       dynamic=tuple(data["dynamic"]) if data["dynamic"] is not None else None,
-                      grad_layout=data["grad_layout"])
-    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
+                      grad_layout=data["grad_layout"], origin=data.get("origin", "drawn"),
+                      where=data.get("where", ""))
+    except (KeyError, TypeError, AttributeError, json.JSONDecodeError, binascii.Error) as exc:
         raise ValueError(f"not a crossref call: {type(exc).__name__}: {exc}") from None

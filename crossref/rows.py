@@ -43,6 +43,7 @@ class ResultRow:
     variant: str  # the variant's kind; "" for a drawn call
     mode: str  # taxonomy.Mode
     autocast: str  # autocast mode: the dtype
+    origin: str  # opcall.ORIGINS: drawn | corpus | watched
     worker: str = ""
 
 
@@ -93,6 +94,11 @@ class FindingRow:
     impact_backends: str  # "aot_eager=none,inductor=wrong_metadata"
     impact_snippet: str  # plain torch, eager against compiled (repro.compile_snippet), for crossref report
     workload: bool  # the op is among those common models call (crossref/workload.py)
+    # Met by a real program: a watched program's call showed it, or a corpus call (or a
+    # variant of one) did (crossref/watcher.py); and where: the program, the frame.
+    met: bool
+    program: str
+    frame: str
 
 
 def columns(row_type: type) -> dict[str, str]:

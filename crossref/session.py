@@ -21,6 +21,7 @@ from .failure import mismatch_error
 from .search import ItemResult, ItemSearch
 from .baseline import load as load_baseline
 from .record import Recorder, display_path
+from .watcher import WATCH_MODES, WatchSession, read_corpus
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,8 @@ class Options:
     impact: bool = False  # probe the findings' consequences at the end (crossref/probes.py)
     impact_seconds: float | None = None  # None: the profile's budget (IMPACT_SECONDS)
     impact_backends: tuple[str, ...] = ()  # () : impact.BACKENDS
+    watch: bool = False  # run the collected tests (a project's own) under the watcher (crossref/watcher.py)
+    corpus: tuple[Path, ...] = ()  # corpus.jsonl files whose calls seed each item (--crossref-corpus)
 
 
 def available_devices() -> tuple[str, ...]:
@@ -61,14 +64,14 @@ def parse_options(ops: str | None, devices: str | None, examples: str | int | No
                   isolate: bool = True, timeout: str | float | None = None, baseline: str | None = None,
                   update_baseline: bool = False, strict: bool = False, shard: str | None = None,
                   modes: str | None = None, impact: bool = False, impact_seconds: str | float | None = None,
-                  impact_backends: str | None = None) -> Options:
+                  impact_backends: str | None = None, watch: bool = False, corpus: str | None = None) -> Options:
     """Validate raw option values; every error names the option and the value."""
     patterns = tuple(p.strip() for p in (ops or "").split(",") if p.strip())
     for p in patterns:
         if p.count(".") < 1 or p.startswith("."):
             raise UsageError(f"--crossref-ops pattern {p!r} must name overloads as namespace.op.overload, "
                              "like 'aten.add.*' or 'mylib.scale.default'")
-    if patterns:
+    if patterns and not watch:  # a watched program may register the ops it names as it runs
         catalog.select(list(patterns))  # raises for a pattern that matches nothing
     chosen = check_devices(tuple(d.strip() for d in devices.split(",") if d.strip()), devices,
                            "--crossref-devices") if devices else available_devices()
@@ -112,9 +115,32 @@ def parse_options(ops: str | None, devices: str | None, examples: str | int | No
         raise UsageError(f"{flag} needs --crossref-baseline FILE")
     return Options(patterns, chosen, n, Path(report_dir) if report_dir else None, bool(all_strides), budget,
                    selected, bool(isolate), limit, base, bool(update_baseline), bool(strict), parse_shard(shard),
-                   parse_modes(modes), bool(impact or impact_seconds is not None or impact_backends is not None),
+                   WATCH_MODES if watch and modes is None else parse_modes(modes),
+                   bool(impact or impact_seconds is not None or impact_backends is not None),
                    parse_seconds(impact_seconds, "--crossref-impact-seconds"),
-                   parse_backends(impact_backends, "--crossref-impact-backends"))
+                   parse_backends(impact_backends, "--crossref-impact-backends"), bool(watch), parse_corpus(corpus))
+
+
+def parse_corpus(text: str | None) -> tuple[Path, ...]:
+    """``--crossref-corpus``: corpus.jsonl files (a run directory stands for its own)."""
+    if text is None:
+        return ()
+    paths = []
+    for part in (p.strip() for p in str(text).split(",") if p.strip()):
+        path = Path(part)
+        if path.is_dir():
+            path = path / "corpus.jsonl"
+        if not path.is_file():
+            raise UsageError(f"--crossref-corpus: {part!r} is not a corpus file (a corpus.jsonl, or a run directory "
+                             "that holds one)")
+        paths.append(path)
+    if not paths:
+        raise UsageError(f"--crossref-corpus={text!r} names no file")
+    try:
+        read_corpus(paths)
+    except ValueError as exc:
+        raise UsageError(f"--crossref-corpus: {exc}") from None
+    return tuple(paths)
 
 
 def parse_seconds(text: str | float | None, name: str) -> float | None:
@@ -265,6 +291,11 @@ class WorkerSession:
         self.seed = seed
         self.baseline = frozenset(load_baseline(options.baseline)) if options.baseline and options.baseline.exists() \
             else frozenset()
+        #: corpus calls by op, checked first by each item (--crossref-corpus)
+        self.corpus = read_corpus(list(options.corpus)) if options.corpus else {}
+        #: the watcher of a project's own tests (--crossref-watch)
+        self.watcher = WatchSession(run_dir, checker=self.checker, recorder=self.recorder, ops=options.ops) \
+            if options.watch else None
 
     def search(self, entry: catalog.OpEntry, item: str) -> ItemSearch:
         return ItemSearch(self.checker, entry, item, known=self.baseline, shrink_seconds=self.shrink_seconds)
@@ -299,6 +330,8 @@ class WorkerSession:
         return display_path(path)
 
     def close(self) -> dict[str, int]:
+        if self.watcher is not None:
+            self.watcher.finish()
         if self.checker.isolated is not None:
             self.checker.isolated.close()
         self.recorder.close()

@@ -11,7 +11,8 @@ call is made of:
 
 1. arguments with defaults left out;
 2. each tensor made simpler: contiguous, no storage offset, not a view, no conj or neg
-   bit, no requires_grad, its own storage, plain values;
+   bit, no requires_grad, its own storage, plain values (a watched program's captured
+   values too: integers keep their range, so indices stay valid);
 3. sizes made smaller *together*: every dim of every tensor (and every element of a
    size argument) equal to ``v`` becomes 1, 2, v // 2 or v - 1 at once, so operands
    that must agree (mm's inner dims, broadcasting) stay in agreement; then one dim at
@@ -48,7 +49,7 @@ from .opcall import (
 DTYPE_ORDER = (torch.float32, torch.float64, torch.int64, torch.bool, torch.int32, torch.float16, torch.bfloat16,
                torch.int16, torch.int8, torch.uint8, torch.complex64, torch.complex128)
 _DTYPE_COST = {d: i for i, d in enumerate(DTYPE_ORDER)}
-_FILL_COST = {"random": 0, "zeros": 0, "ones": 0, "range": 0, "specials": 1}
+_FILL_COST = {"random": 0, "zeros": 0, "ones": 0, "range": 0, "specials": 1, "captured": 1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +155,10 @@ def _simpler_tensors(call: OpCall) -> Iterator[OpCall]:
             yield _restorage(call, t.storage, requires_grad=False)
         if storage.fill == "specials":
             yield _restorage(call, t.storage, fill="random")
+        if storage.fill == "captured":  # a watched program's values: plain ones (indices keep their range)
+            plain_values = storage.summary()
+            yield _restorage(call, t.storage, fill=plain_values.fill, low=plain_values.low, high=plain_values.high,
+                             data=None, data_dtype="")
 
 
 def _smaller_sizes(call: OpCall) -> Iterator[OpCall]:

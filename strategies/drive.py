@@ -77,7 +77,7 @@ CUSTOM_MAX_FACTOR = 4
 
 
 def drive(entry: OpEntry, check: Check, *, examples: int, seed: int = 0, with_variants: bool = True,
-          fixed: dict | None = None) -> int:
+          fixed: dict | None = None, seeds: list[OpCall] | None = None) -> int:
     """Draw ``examples`` calls of ``entry`` with the random stream ``item_seed(seed,
     entry.name)`` and check each; a call the real kernel accepted is then checked on
     variants of it (strategies/variants.py) unless ``with_variants`` is false. A dtype
@@ -85,8 +85,10 @@ def drive(entry: OpEntry, check: Check, *, examples: int, seed: int = 0, with_va
     that takes floats only spends its budget on floats. ``fixed``: arguments by name
     with a value or a strategy (``op_calls``); a variant that would change one of them
     is not checked. A custom op draws more examples while fewer than half of them were
-    valid (``CUSTOM_VALID_SHARE``). Returns the number of examples drawn (fewer than
-    asked only if draws kept being rejected)."""
+    valid (``CUSTOM_VALID_SHARE``). ``seeds``: calls to check first (a corpus of calls
+    real programs made: crossref/watch.py), each with its variants and each counting
+    as one example of the budget; the draws fill the rest. Returns the number of
+    examples checked (fewer than asked only if draws kept being rejected)."""
 
     avoid: set[torch.dtype] = set()  # dtypes the kernel refused: drawn no more for this op
 
@@ -111,12 +113,27 @@ def drive(entry: OpEntry, check: Check, *, examples: int, seed: int = 0, with_va
                 if not fixed or call.same_arguments(variant, fixed):
                     verdict(variant)
 
+    seeded = list(seeds or ())[:examples]
+    current: list[OpCall] = []
+
+    @settings(database=None, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(data=st.data())
+    def replay(data) -> None:
+        call = current[0]
+        if verdict(call).accepted and with_variants:
+            for variant in data.draw(variants(entry, call, avoid=frozenset(avoid)), label="variants"):
+                if not fixed or call.same_arguments(variant, fixed):
+                    verdict(variant)
+
     rng = random.Random(item_seed(seed, entry.name))
+    for call in seeded:
+        current[:] = [call]
+        replay.hypothesis.fuzz_one_input(rng.randbytes(EXAMPLE_BYTES))
     fuzz = explore.hypothesis.fuzz_one_input
     target, most = examples, examples
     if entry.namespace != "aten":
         target, most = int(examples * CUSTOM_VALID_SHARE), examples * CUSTOM_MAX_FACTOR
-    drawn = tries = 0
+    drawn, tries = len(seeded), 0
     while (drawn < examples or valid[0] < target and drawn < most) and tries < most * MAX_INVALID_PER_EXAMPLE:
         tries += 1
         if fuzz(rng.randbytes(EXAMPLE_BYTES)) is not None:

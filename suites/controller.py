@@ -81,7 +81,7 @@ class Controller:
             return  # no op was checked: nothing to report
         finish_run_dir(self.run_dir, self.root)
         opts = self.options
-        entries = catalog.select(list(opts.ops) or None)
+        entries = catalog.select(list(opts.ops) or None) if not opts.watch else []
         known = baselines.load(opts.baseline) if opts.baseline and opts.baseline.exists() else {}
         own = self.config.pluginmanager.get_plugin("crossref-worker")
         expected = dict(self.rows)
@@ -99,12 +99,16 @@ class Controller:
             "ops_patterns": list(opts.ops),
             "imports": list(self.imports),
             "ops_selected": len(entries),
+            "watched": opts.watch,
+            "corpus_files": [str(p) for p in opts.corpus],
             # every reason an item skips with (the same function the suite asks), not only the catalog's
             "ops_skipped": {e.name: r for e in entries if (r := skip_reason(e, tuple(opts.devices)))},
             "wall_seconds": time.time() - self.start,
             "workers_lost": self.lost,
         })
         self.rows = expected
+        if opts.watch and self.summary.get("findings_new") and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # the tests passed; what they ran did not
         if opts.impact:
             self.summary = self._probe(len(expected))
         if opts.update_baseline:
@@ -133,7 +137,9 @@ class Controller:
         terminalreporter.write_sep("-", "crossref")
         terminalreporter.write_line(
             f"crossref: {s['checks']} checks on {s['ops_checked']} ops ({s['ops_with_valid_call']} with a valid call); "
-            f"{s['findings']} findings, {s['findings_new']} new; report: {self.run_dir}")
+            f"{s['findings']} findings, {s['findings_new']} new; report: {self.run_dir}"
+            + (f"; watched {s.get('corpus', {}).get('distinct', 0)} distinct calls (corpus.jsonl)"
+               if s.get("watched") else ""))
         cost = s.get("impact")
         if cost:
             counts = ", ".join(f"{k} {v}" for k, v in (s.get("findings_new_by_impact") or {}).items())

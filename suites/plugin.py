@@ -61,7 +61,7 @@ IMPORTED = pytest.StashKey[tuple]()
 
 _OPTION_NAMES = ("ops", "devices", "examples", "report_dir", "all_strides", "shrink_seconds", "checks", "timeout",
                  "baseline", "update_baseline", "strict", "shard", "modes", "impact", "impact_seconds",
-                 "impact_backends")
+                 "impact_backends", "watch", "corpus")
 
 
 def pytest_addoption(parser):
@@ -102,6 +102,13 @@ def pytest_addoption(parser):
                 help="run the K-th of N deterministic shares of the test items (for N CI runners)")
     g.addoption("--crossref-all-strides", dest="crossref_all_strides", action="store_true", default=False,
                 help="compare strides of every dim, not only the significant ones")
+    g.addoption("--crossref-watch", dest="crossref_watch", action="store_true", default=False,
+                help="run the collected tests (a project's own suite) under crossref's watcher: every ATen and "
+                "custom op they run is checked real against fake, and the run is written like a sweep's, with "
+                "corpus.jsonl (--crossref-ops narrows the ops checked)")
+    g.addoption("--crossref-corpus", dest="crossref_corpus", metavar="FILE[,FILE...]", default=None,
+                help="corpus.jsonl files (or run directories) of watched programs: each item first checks the "
+                "calls its op was seen with, then their variants, then its own draws, within the same budget")
     g.addoption("--crossref-impact", dest="crossref_impact", action="store_true", default=False,
                 help="at the end of the run, replay the findings through torch.compile (cluster representatives "
                 "first, then every new finding) and record what each breaks in a compiled program, within a time "
@@ -117,7 +124,7 @@ def pytest_addoption(parser):
 # Options whose value is a path. pytest picks its rootdir and ini file from the command
 # line *before* it loads plugins, so ``--crossref-baseline FILE`` with an existing FILE
 # reads as a test path there and the run silently uses the wrong configuration.
-_PATH_OPTIONS = ("--crossref-report-dir", "--crossref-baseline", "--crossref-import")
+_PATH_OPTIONS = ("--crossref-report-dir", "--crossref-baseline", "--crossref-import", "--crossref-corpus")
 
 
 def profile_name(config) -> str:

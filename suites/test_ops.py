@@ -24,5 +24,5 @@ def test_op(op_entry, crossref_session, request):
     search = crossref_session.search(op_entry, request.node.nodeid)
     # Variants vary a static check's inputs: without the static mode there are none.
     drive(op_entry, search.check, examples=crossref_session.examples, seed=crossref_session.seed,
-          with_variants="static" in crossref_session.checker.modes)
+          with_variants="static" in crossref_session.checker.modes, seeds=crossref_session.corpus.get(op_entry.name))
     crossref_session.finish(search)

@@ -45,6 +45,15 @@ class Worker:
                                           settings=self.settings)
         return self._session
 
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item):
+        """--crossref-watch: the test runs under the watcher, named by its node id."""
+        if not self.options.watch or "test_op[" in item.nodeid:
+            yield
+            return
+        with self.session().watcher.watching(item.nodeid):
+            yield
+
     @pytest.hookimpl(tryfirst=True)  # before the controller part merges, in a process that is both
     def pytest_sessionfinish(self, session, exitstatus) -> None:
         if self._session is not None:

@@ -86,6 +86,7 @@ CASES = {
     "both raise": (None, "RuntimeError: bad", None, "RuntimeError: bad too", True, "none", ""),
     "eager raises only": (None, "RuntimeError: bad", X, "", True, "accepts_invalid", "error"),
     "compiling fails": (X, "", None, "RuntimeError: meta says no", False, "compile_error", "error"),
+    "building guards fails": (X, "", None, "IndexError: list index out of range", False, "compile_error", "error"),
     "dynamo's wrapper": (X, "", None, "TorchRuntimeError: fake tensor call", True, "compile_error", "error"),
     "inductor's assertion": (X, "", None, "AssertionError: expected size 3==3, stride 4==1", True, "runtime_assert",
                              "error"),
@@ -99,18 +100,18 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_judge(case):
-    eager_value, eager_error, compiled_value, compiled_error, compiled_ok, impact_, field = CASES[case]
+    eager_value, eager_error, compiled_value, compiled_error, in_program, impact_, field = CASES[case]
     eager, kept = _outcome(eager_value, eager_error)
     compiled, got = _outcome(compiled_value, compiled_error, "fake")
     steady = [[True] * len(group) for group in kept]
-    verdict, detail, where = impact.judge(eager, kept, steady, compiled, got, compiled_ok=compiled_ok)
+    verdict, detail, where = impact.judge(eager, kept, steady, compiled, got, in_program=in_program)
     assert (verdict, where) == (impact_, field), detail
 
 
 def test_values_that_two_eager_runs_disagree_on_are_not_compared():
     eager, kept = _outcome(X)
     compiled, got = _outcome(X + 1, side="fake")
-    assert impact.judge(eager, kept, [[False], []], compiled, got, compiled_ok=True)[0] == "none"
+    assert impact.judge(eager, kept, [[False], []], compiled, got, in_program=True)[0] == "none"
 
 
 VALUES = {

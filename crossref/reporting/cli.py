@@ -2,8 +2,9 @@
 
 Subcommands: ``sweep`` (the sweep suite with pytest, from any directory), ``diff``,
 ``merge``, ``history add|list``, ``dashboard``, ``report`` (a finding as a markdown bug
-report), ``repro`` and ``impact`` (what each finding breaks in a compiled program:
-crossref/probes.py; it imports torch).
+report), ``repro``, ``impact`` (what each finding breaks in a compiled program:
+crossref/probes.py) and ``watch`` (a script run under the watcher: crossref/watcher.py);
+the last two import torch.
 Each validates its input at the edge; bad input (a missing run, a directory that is
 not a run, an unreadable parquet or summary.json, a bad option) ends with one line on
 stderr naming the value and exit code 2, never a traceback. ``diff`` exits 1 when the
@@ -85,6 +86,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="results by signature and torch version (default: impact-cache.jsonl beside RUN)")
     p.add_argument("--no-cache", action="store_true", help="probe everything again, remember nothing")
     p.add_argument("--no-isolate", action="store_true", help="probe in this process (for pdb), one at a time")
+
+    p = sub.add_parser("watch", help="run a Python script (like python -m cProfile) with every ATen and custom op "
+                       "it runs checked real against fake; writes a run like a sweep's, with corpus.jsonl "
+                       "(exit 1: new findings)")
+    p.add_argument("--report-dir", metavar="DIR", default=None, help="where the run is written "
+                   "(default: reports/<UTC timestamp>/, reports/latest -> it)")
+    p.add_argument("--ops", metavar="P[,P...]", default="", help="glob patterns of the overloads to check "
+                   "(default: all)")
+    p.add_argument("--modes", metavar="M[,M...]", default="static,symbolic",
+                   help="compiler modes each distinct call is checked in (default: static,symbolic)")
+    p.add_argument("script", metavar="SCRIPT", help="the Python script to run")
+    p.add_argument("args", metavar="ARG", nargs=argparse.REMAINDER, help="its arguments")
 
     p = sub.add_parser("repro", help="show a finding and run its repro script (exit 1: it reproduces)")
     p.add_argument("signature", metavar="SIGNATURE", help="the finding's signature, or a unique prefix of it")
@@ -173,6 +186,35 @@ def cmd_impact(args: argparse.Namespace) -> int:
           f"({cost.get('from_cache', 0)} from the cache, {cost.get('over_budget', 0)} over the budget); "
           "by consequence: " + ", ".join(f"{k} {v}" for k, v in (s.get("findings_by_impact") or {}).items()))
     return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    import runpy
+
+    script = Path(args.script)
+    if not script.is_file():
+        raise UsageError(f"SCRIPT {args.script!r} is not a file")
+    from ..session import parse_modes
+    from ..watcher import watch
+
+    modes = parse_modes(args.modes)
+    saved_argv, saved_path = sys.argv, list(sys.path)
+    sys.argv = [str(script), *args.args]
+    sys.path.insert(0, str(script.resolve().parent))
+    code = 0
+    try:
+        with watch(args.report_dir, program=str(script), ops=args.ops, modes=modes) as session:
+            try:
+                runpy.run_path(str(script), run_name="__main__")
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv, sys.path[:] = saved_argv, saved_path
+    s = session.summary
+    print(f"crossref watch: {s.get('distinct_calls', 0)} distinct calls of {s['ops_checked']} ops checked "
+          f"({s.get('calls_seen', 0)} calls seen); {s['findings']} findings, {s['findings_new']} new; "
+          f"report: {session.run_dir}", file=sys.stderr)
+    return code or (1 if s["findings_new"] else 0)
 
 
 def find_signature(run_path: Path, signatures: list[str], prefix: str) -> str:
@@ -266,7 +308,7 @@ def cmd_sweep(pytest_args: Sequence[str]) -> int:
 
 
 COMMANDS = {"diff": cmd_diff, "merge": cmd_merge, "history": cmd_history, "dashboard": cmd_dashboard,
-            "report": cmd_report, "repro": cmd_repro, "impact": cmd_impact}
+            "report": cmd_report, "repro": cmd_repro, "impact": cmd_impact, "watch": cmd_watch}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

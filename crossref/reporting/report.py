@@ -41,7 +41,7 @@ IMPACT_COLUMNS = tuple(NOT_PROBED)
 def read_parts(run_dir: Path) -> dict[str, list[dict]]:
     """All rows of all workers by kind: ``result``, ``finding``, ``example``, ``item``
     and ``note``. A torn last line (a worker killed mid-write) is skipped, not fatal."""
-    rows: dict[str, list[dict]] = {kind: [] for kind in ("result", "finding", "example", "item", "note")}
+    rows: dict[str, list[dict]] = {kind: [] for kind in ("result", "finding", "example", "item", "note", "corpus")}
     for part in sorted((run_dir / PARTS_DIR).glob("*.jsonl")):
         with open(part, encoding="utf-8") as fh:
             for line in fh:
@@ -70,6 +70,11 @@ def build_findings(findings: list[dict], examples: list[dict]) -> pd.DataFrame:
     gen = occ[occ.get("phase", "generate") != "shrink"] if "phase" in occ else occ
     counts = (gen if len(gen) else occ).groupby("signature").size()
     first = occ.drop_duplicates("signature", keep="first").set_index("signature")
+    # Met by a real program: any occurrence of a watched call, or of a corpus call or its variants.
+    origin = occ["origin"] if "origin" in occ else pd.Series("drawn", index=occ.index)
+    met = occ.assign(met=origin.isin(["watched", "corpus"])).groupby("signature")["met"].any()
+    where = occ[occ["where"].fillna("") != ""].drop_duplicates("signature").set_index("signature")["where"] \
+        if "where" in occ else pd.Series(dtype="object")
     best: dict[str, dict] = {}
     for ex in examples:  # the shrunk example wins, else the smallest seen
         sig = ex["signature"]
@@ -92,10 +97,33 @@ def build_findings(findings: list[dict], examples: list[dict]) -> pd.DataFrame:
             count=int(counts.get(sig, 0)) or int((occ["signature"] == sig).sum()),
             example=ex.get("example", ""), shrunk=bool(ex.get("shrunk", False)), repro=ex.get("repro", ""),
             snippet=ex.get("snippet", "") or "", first_item=row.get("item", ""), baseline=False,
-            call=ex.get("call", "") or "", **NOT_PROBED, workload=workload.called(str(row.get("op")))))
+            call=ex.get("call", "") or "", **NOT_PROBED, workload=workload.called(str(row.get("op"))),
+            met=bool(met.get(sig, False)), **_where(str(where.get(sig, "") or ""))))
     df = _frame([dataclasses.asdict(r) for r in out], FINDING_COLUMNS)
     return df.sort_values(by=["severity", "op", "category"],
                           key=lambda s: s.map(severity_rank) if s.name == "severity" else s).reset_index(drop=True)
+
+
+def _where(text: str) -> dict[str, str]:
+    """An OpCall's ``where`` ("program | frame") as the program and frame columns."""
+    program, _, frame = text.partition(" | ")
+    return {"program": program, "frame": frame} if frame else {"program": "", "frame": program}
+
+
+def write_corpus(run_dir: Path, rows: list[dict]) -> dict:
+    """``corpus.jsonl``: each distinct call the watched programs made (its recipe, no
+    tensor data: ``opcall.call_to_json(data=False)``), with how often they made it, the
+    most made first; returns the summary's ``corpus`` counts."""
+    calls: dict[str, dict] = {}
+    for r in rows:
+        entry = calls.setdefault(r["call"], {"op": r["op"], "count": 0, "where": r.get("where", ""), "call": r["call"]})
+        entry["count"] += int(r.get("count") or 1)
+    ordered = sorted(calls.values(), key=lambda e: (-e["count"], e["op"]))
+    with open(run_dir / "corpus.jsonl", "w", encoding="utf-8") as fh:
+        for entry in ordered:
+            fh.write(json.dumps(entry, separators=(",", ":")) + "\n")
+    return {"calls": int(sum(e["count"] for e in ordered)), "distinct": len(ordered),
+            "ops": len({e["op"] for e in ordered})}
 
 
 def _baseline_summary(baseline: dict, findings: pd.DataFrame, results: pd.DataFrame, meta: dict) -> dict:
@@ -147,6 +175,7 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
     cluster_ids, cluster_table = clusters.build(find_df.to_dict("records"))
     find_df["cluster"] = pd.Series(cluster_ids, index=find_df.index, dtype="string")
     items_df = _frame(parts["item"], ITEM_COLUMNS)
+    corpus = write_corpus(run_dir, parts["corpus"]) if parts["corpus"] else None
     res_df.to_parquet(run_dir / "results.parquet", index=False)
     find_df.to_parquet(run_dir / "findings.parquet", index=False)
     items_df.to_parquet(run_dir / "items.parquet", index=False)
@@ -188,6 +217,8 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
         "findings_by_category": {k: int(v) for k, v in find_df["category"].value_counts().items()} if len(find_df) else {},
         "findings_by_severity": {k: int(v) for k, v in find_df["severity"].value_counts().items()} if len(find_df) else {},
         **impact_statistics(find_df),
+        "findings_met": int(find_df["met"].sum()) if len(find_df) else 0,
+        **({"corpus": corpus} if corpus is not None else {}),
         "valid_share_by_family": by_family,
         "modes": mode_statistics(res_df, find_df),
         "cluster_statistics": clusters.statistics(cluster_table),
