@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pytest
 
+from crossref.failure import CrossrefMismatch
 from crossref.session import SHRINK_SECONDS, Options, WorkerSession
 
 
@@ -44,6 +45,16 @@ class Worker:
                                           examples=self.settings.max_examples, seed=self.seed,
                                           settings=self.settings)
         return self._session
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        """A test item's new findings fail it with their table and repro lines alone:
+        pytest's traceback would lead with crossref's own frames (the test function, its
+        fixtures, the session object), which say nothing about the finding."""
+        outcome = yield
+        report = outcome.get_result()
+        if call.excinfo is not None and report.failed and call.excinfo.errisinstance(CrossrefMismatch):
+            report.longrepr = f"{call.excinfo.typename}: {call.excinfo.value}"
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item):

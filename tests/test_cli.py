@@ -251,6 +251,8 @@ BAD = {
     "merge without --out": (lambda t, a: ["merge", a], "--out"),
     "history dir is a file": (lambda t, a: ["history", "list", "--history", a / "summary.md"], "summary.md"),
     "dashboard out is a dir": (lambda t, a: ["dashboard", "--history", t / "h", "--out", a], "--out"),
+    "dashboard history missing": (lambda t, a: ["dashboard", "--history", t / "nohistory", "--out", t / "d.html"],
+                                  "nohistory"),
     "repro default run missing": (lambda t, a: ["repro", "abc", "--run", t / "latest"], "latest"),
     "unknown command": (lambda t, a: ["frobnicate"], "frobnicate"),
     "bad diff format": (lambda t, a: ["diff", a, a, "--format", "html"], "'html'"),

@@ -76,6 +76,7 @@ def section(html: str, anchor: str) -> str:
 
 def dashboard(tmp_path: Path, runs: list[Path], out: Path | None = None) -> tuple[Path, str]:
     hist = tmp_path / "history"
+    hist.mkdir(parents=True, exist_ok=True)  # an empty history is a page saying so; a missing one an error
     for run in runs:
         assert main(["history", "add", str(run), "--history", str(hist)]) == 0
     out = out or tmp_path / "site" / "dashboard.html"
@@ -475,3 +476,27 @@ def test_browser_screenshot(history_of_two, tmp_path):
     assert png.is_file(), proc.stderr[-2000:]
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 60_000  # a blank page compresses to a few KB
+
+
+@needs_chromium
+def test_browser_filters_by_consequence_and_by_what_real_programs_met(tmp_path, finding_fields):
+    """A probed run: the clusters rank by consequence first, and the findings filter by it
+    (#impact=) and by whether a watched program met them (#met=)."""
+    from crossref.reporting import report
+
+    finding_fields[SUB[0]] = {"origin": "watched", "where": "train.py | model.py:3 (forward)"}
+    run = make_run(tmp_path, "probed", [ADD, MM, SUB])
+    report.apply_impacts(run, {
+        MM[0]: {"impact": "wrong_values", "impact_backend": "inductor", "impact_detail": "inductor: out[0] values differ"},
+        ADD[0]: {"impact": "none", "impact_backend": "aot_eager", "impact_detail": "aot_eager: agrees with eager"}})
+    out, html = dashboard(tmp_path, [run])
+    data = page_data(html)
+    clusters = table(data, "clusters")
+    assert clusters[0]["impact"] == "wrong_values" and clusters[0]["ops"] == [MM[1]]  # medium, yet first
+    assert "break compiled programs" in html
+    dom = render(tmp_path, out, "#impact=wrong_values")
+    assert dom.column("findings-table", "signature") == [MM[0]]
+    dom = render(tmp_path, out, "#met=yes")
+    assert dom.column("findings-table", "signature") == [SUB[0]]
+    found = pd.read_parquet(run / "findings.parquet").set_index("signature")
+    assert found.loc[SUB[0], "program"] == "train.py" and found.loc[SUB[0], "frame"] == "model.py:3 (forward)"

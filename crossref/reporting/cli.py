@@ -146,10 +146,13 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from .dashboard import write_dashboard
     from .history import load_history
 
-    history = load_history(args.history)
     out = Path(args.out)
     if out.exists() and out.is_dir():
         raise UsageError(f"--out {args.out!r} is a directory, not a file")
+    if not Path(args.history).exists():  # a typo would otherwise write an empty page
+        raise UsageError(f"--history {args.history!r} does not exist (add a run with: crossref history add RUN "
+                         f"--history {args.history})")
+    history = load_history(args.history)
     write_dashboard(history, out)
     print(f"wrote {out} ({len(history.runs)} runs)")
     return 0

@@ -14,7 +14,8 @@ consequence first (summary.json's ``clusters`` when the run directory still hold
 run's summary; the history keeps findings but not summary.json, so otherwise they are
 computed with ``crossref.clusters`` from the stored findings, as report.py does); its
 findings, filtered by consequence in a compiled program (``impact``), category,
-severity, mode and whether real models call the op (``models``) (exact), op and fake
+severity, mode, whether real models call the op (``models``) and whether a watched
+program met it (``met``) (exact), op and fake
 implementation (substring), cluster (prefix) and free text (``q``: every word, anywhere in the row),
 with the filters kept in the URL hash (``dashboard.html#category=stride&op=aten.mm``)
 so that a filtered view can be shared; clicking a cluster filters the findings to it;
@@ -143,7 +144,7 @@ GLUE = r"""
   const DATA = JSON.parse(document.getElementById("dashboard-data").textContent);
   const $ = (id) => document.getElementById(id);
   // The findings filters: table fields that have a header filter, and "q" (free text).
-  const FILTERS = ["impact", "category", "severity", "mode", "op", "fake_impl", "cluster", "models"];
+  const FILTERS = ["impact", "category", "severity", "mode", "op", "fake_impl", "cluster", "models", "met"];
   const KEYS = [...FILTERS, "q"];
 
   // A table of the data as objects: "cols" names the fields of each array row; a field
@@ -194,6 +195,7 @@ GLUE = r"""
   for (const f of findings) {
     if (f.repro === 1) f.repro = `repros/${f.signature}.py`;  // the usual path, stored as 1
     f.models = f.workload ? "yes" : "no";
+    f.met = f.seen ? "yes" : "no";
     f.text = [f.signature, f.op, f.category, f.severity, f.mode, f.field, f.real, f.fake, f.fake_impl, f.cluster,
               f.impact, f.impact_detail].join(" ").toLowerCase();
   }
@@ -281,6 +283,8 @@ GLUE = r"""
         {title: "count", field: "count", hozAlign: "right", sorter: "number", width: 66},
         {title: "models", field: "models", width: 78, headerTooltip: "on an op real models call",
          ...listFilter(choices(findings, "models"))},
+        {title: "met", field: "met", width: 64, headerTooltip: "a watched program (or a corpus call) showed it",
+         ...listFilter(choices(findings, "met"))},
         {title: "repro", field: "signature", width: 116, headerSort: false,
          formatter: (c) => repro(DATA.latest.href, c.getRow().getData().repro, c.getValue())},
       ],
@@ -634,12 +638,13 @@ class Page:
                 "fake_impl": _text(f.get("fake_impl"), SHORTEN["fake_impl"]), "cluster": of.get(f["signature"], ""),
                 "count": int(f.get("count") or 0), "repro": self.repro(run, f.get("repro"), f["signature"]),
                 "impact": _impact(f.get("impact")), "impact_detail": _text(f.get("impact_detail"), SHORTEN["impact_detail"]),
-                "workload": bool(f.get("workload")) if f.get("workload") == f.get("workload") else False})
+                "workload": bool(f.get("workload")) if f.get("workload") == f.get("workload") else False,
+                "seen": bool(f.get("met")) if f.get("met") == f.get("met") else False})
         records.sort(key=lambda r: (impact_rank(r["impact"]), SEVERITY_ORDER.get(r["severity"], 9), r["op"],
                                     r["category"], r["signature"]))
         return self.strings.table(records, ["signature", "severity", "mode", "category", "op", "field", "real", "fake",
                                             "fake_impl", "cluster", "count", "repro", "impact", "impact_detail",
-                                            "workload"],
+                                            "workload", "seen"],
                                   coded=("severity", "mode", "category", "op", "field", "real", "fake", "fake_impl", "cluster",
                                          "impact", "impact_detail"))
 
