@@ -23,12 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crossref import _torch, catalog  # noqa: E402
-from crossref.check import Checker  # noqa: E402
-from crossref.isolate import Isolated, IsolationOptions  # noqa: E402
-from crossref.opcall import materialize  # noqa: E402
-from crossref.record import Recorder  # noqa: E402
-from crossref.search import ItemSearch  # noqa: E402
+from crossref import _torch  # noqa: E402
+from crossref.check import catalog  # noqa: E402
+from crossref.check.checker import Checker  # noqa: E402
+from crossref.session.isolate import Isolated, IsolationOptions  # noqa: E402
+from crossref.check.opcall import materialize  # noqa: E402
+from crossref.session.record import Recorder  # noqa: E402
+from crossref.search.item import ItemSearch  # noqa: E402
 from crossref.strategies.drive import drive  # noqa: E402
 
 DEFAULT_OPS = (
@@ -122,7 +123,7 @@ def main() -> int:
 
 
 def _warm_call():
-    from crossref.opcall import CallBuilder, StorageSpec, TensorSpec
+    from crossref.check.opcall import CallBuilder, StorageSpec, TensorSpec
     import torch
 
     b = CallBuilder()

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import plants  # noqa: E402
-from crossref.modes import MODES  # noqa: E402
+from crossref.check.modes import MODES  # noqa: E402
 from support import explore  # noqa: E402  (tests/support.py: the suite's drawing, forward check)
 
 

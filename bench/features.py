@@ -25,11 +25,11 @@ sys.path[:0] = [str(ROOT)]
 
 import torch  # noqa: E402
 
-from crossref import catalog  # noqa: E402
-from crossref.check import Checker  # noqa: E402
-from crossref.isolate import Isolated, IsolationOptions  # noqa: E402
-from crossref.opcall import OpCall  # noqa: E402
-from crossref.search import verdict  # noqa: E402
+from crossref.check import catalog  # noqa: E402
+from crossref.check.checker import Checker  # noqa: E402
+from crossref.session.isolate import Isolated, IsolationOptions  # noqa: E402
+from crossref.check.opcall import OpCall  # noqa: E402
+from crossref.search.item import verdict  # noqa: E402
 from crossref.strategies.calls import unsupported_reason  # noqa: E402
 from crossref.strategies.drive import drive  # noqa: E402
 from crossref.strategies.variants import category, slots  # noqa: E402

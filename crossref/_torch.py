@@ -26,7 +26,7 @@ from torch._subclasses.fake_tensor import (  # noqa: F401
 # The readers every repro script needs too (a tensor's storage identity, a symbolic
 # size's hint and range) live in compare.py, which repros embed verbatim; re-exported
 # here, canary-tested in tests/test_torch_api.py like everything else here.
-from .compare import StorageWeakRef, hint, is_symbolic, storage_key, value_range  # noqa: F401,E402
+from .check.compare import StorageWeakRef, hint, is_symbolic, storage_key, value_range  # noqa: F401,E402
 
 _FAKE_LOGGER = "torch._subclasses.fake_tensor"
 
@@ -462,7 +462,7 @@ def cpp_kernel_name(op: str) -> str:
 
 
 # --------------------------------------------------------------------------- compiling
-# The consequence probe (crossref/impact.py) runs a finding's call through torch.compile.
+# The consequence probe (crossref/impact/consequence.py) runs a finding's call through torch.compile.
 # torch.compile itself is public; resetting dynamo's caches between probes, looking a
 # backend up by name, marking dims, telling a compile failure from a run-time one and
 # keeping inductor's compile in the probing process are not.

@@ -25,13 +25,14 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
-from . import _torch, catalog
-from .check import DEFAULT_CHECKS, Checker
+from . import _torch
+from .check import catalog
+from .check.checker import DEFAULT_CHECKS, Checker
+from .check.opcall import OpCall, TensorRecipe
 from .errors import UsageError
-from .failure import message
-from .opcall import OpCall, TensorRecipe
-from .search import ItemResult, ItemSearch
-from .session import available_devices, check_devices, parse_modes
+from .search.item import ItemResult, ItemSearch
+from .session.failure import message
+from .session.options import available_devices, check_devices, parse_modes
 
 #: Seconds one ``check_op`` may spend shrinking its new findings, shared among them.
 SHRINK_SECONDS = 10.0
@@ -114,7 +115,7 @@ def _search(op: Any, examples: int, devices: Any, modes: Any, seed: int,
         chosen_modes = parse_modes(modes if modes is None or isinstance(modes, str) else ",".join(map(str, modes)))
     except UsageError:
         raise UsageError(f"modes={modes!r}: choose from static, symbolic, backward, autocast") from None
-    from .isolate import Isolated
+    from .session.isolate import Isolated
     from .strategies.drive import drive
 
     checker = Checker(devices=runnable, recorder=None, checks=DEFAULT_CHECKS, modes=chosen_modes)
@@ -146,13 +147,13 @@ def impact_of(finding: OpFinding, *, backends: Any = None) -> Any:
     """What ``finding`` (from ``check_op``) breaks in a compiled program: its shrunk call
     run through ``torch.compile(fullgraph=True)`` on ``backends`` (default:
     aot_eager, aot_eager_decomp_partition, inductor) and compared with eager
-    (crossref/impact.py). Returns an ``impact.Consequence``: ``impact`` (wrong_values,
+    (crossref/impact/consequence.py). Returns an ``impact.Consequence``: ``impact`` (wrong_values,
     crash, wrong_metadata, runtime_assert, accepts_invalid, compile_error, none,
     not_probed), the ``backend`` that showed it, a one-line ``detail``, and every
     backend's ``results``. Runs in this process: a call that crashes the process
     takes it down (``crossref impact RUN`` isolates)."""
-    from . import impact
-    from .session import parse_backends
+    from .impact import consequence as impact
+    from .session.options import parse_backends
 
     if not isinstance(finding, OpFinding):
         raise UsageError(f"finding={finding!r} is not a crossref.check_op finding")

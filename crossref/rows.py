@@ -77,17 +77,17 @@ class FindingRow:
     known: str  # the known divergence's reason, or ""
     mode: str
     inner_op: str
-    fake_impl: str  # crossref/provenance.py
+    fake_impl: str  # crossref/check/provenance.py
     cluster: str  # crossref/reporting/clusters.py
     count: int  # checks that showed it (before shrinking)
     example: str  # the (shrunk when ``shrunk``) call as text
     shrunk: bool
     repro: str  # repros/<signature>.py
-    snippet: str  # crossref/repro.py (snippet), for crossref report
+    snippet: str  # crossref/check/repro.py (snippet), for crossref report
     first_item: str
     baseline: bool
     call: str  # the (shrunk) call as JSON (opcall.call_to_json): what crossref impact replays
-    # What the finding breaks in a compiled program (crossref/impact.py, probes.py):
+    # What the finding breaks in a compiled program (crossref/impact/consequence.py, probes.py):
     impact: str  # taxonomy.Impact, the worst over the backends
     impact_backend: str  # the backend that showed it
     impact_detail: str  # one line: what differs, or why it was not probed

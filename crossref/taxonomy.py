@@ -67,7 +67,7 @@ class Status(_Name):
 
 
 class Mode(_Name):
-    """How fake mode runs a call (crossref/modes.py)."""
+    """How fake mode runs a call (crossref/check/modes.py)."""
 
     STATIC = "static"
     SYMBOLIC = "symbolic"
@@ -76,7 +76,7 @@ class Mode(_Name):
 
 
 class Impact(_Name):
-    """What a finding changes in a compiled program (crossref/impact.py): its shrunk call
+    """What a finding changes in a compiled program (crossref/impact/consequence.py): its shrunk call
     run through torch.compile and compared with eager. Worst first: the order of
     badness that ranks findings and clusters."""
 

@@ -39,11 +39,12 @@ from typing import Any, Iterator
 import torch
 from torch.utils._pytree import tree_flatten, tree_map
 
-from . import _torch, catalog
-from .check import Checker
-from .opcall import DEVICE, OpCall, StorageSpec, TensorSpec, call_to_json, storage_extent
-from .record import Recorder
-from .search import ItemResult, ItemSearch
+from . import _torch
+from .check import catalog
+from .check.checker import Checker
+from .check.opcall import DEVICE, OpCall, StorageSpec, TensorSpec, call_to_json, storage_extent
+from .search.item import ItemResult, ItemSearch
+from .session.record import Recorder
 
 #: What a watched call is checked in: the program runs its own backward passes and
 #: autocast casts, and the watcher sees those ops as they run.
@@ -237,7 +238,7 @@ class WatchSession:
 
 
 def _devices() -> tuple[str, ...]:
-    from .session import available_devices
+    from .session.options import available_devices
 
     return available_devices()
 
@@ -269,7 +270,8 @@ def watch(report_dir: str | os.PathLike | None = None, *, program: str = "", mod
     like a sweep's, with ``corpus.jsonl``. ``ops``: glob patterns of the overloads to
     check (default: every aten and custom op). The session's ``summary`` holds the
     run's summary.json afterwards."""
-    from .session import finish_run_dir, parse_modes, run_dir_for
+    from .session.record import finish_run_dir, run_dir_for
+    from .session.options import parse_modes
 
     chosen = parse_modes(modes if isinstance(modes, str) else ",".join(modes))
     patterns = tuple(p.strip() for p in (ops.split(",") if isinstance(ops, str) else ops) if p.strip())
@@ -319,7 +321,7 @@ def _default_session() -> WatchSession:
     if not _DEFAULT:
         import atexit
 
-        from .session import finish_run_dir, run_dir_for
+        from .session.record import finish_run_dir, run_dir_for
 
         run_dir = run_dir_for(None, Path.cwd())
         session = WatchSession(run_dir)
@@ -360,7 +362,7 @@ def read_corpus(paths: list[str | os.PathLike]) -> dict[str, list[OpCall]]:
     """The calls of corpus files (``corpus.jsonl`` of watched runs), by op, most made
     first, each marked as coming from a corpus. A missing or unreadable file, or a
     line that is not a call, is a one-line ValueError naming it."""
-    from .opcall import call_from_json
+    from .check.opcall import call_from_json
 
     calls: dict[str, list[tuple[int, OpCall]]] = {}
     seen: set[str] = set()

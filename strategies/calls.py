@@ -22,8 +22,8 @@ import torch
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from crossref.catalog import OpEntry, functional_sibling
-from crossref.opcall import (
+from crossref.check.catalog import OpEntry, functional_sibling
+from crossref.check.opcall import (
     ALL_DTYPES,
     COMPLEX_DTYPES,
     DEVICE,
@@ -364,7 +364,7 @@ def _arg_value(ctx: Ctx, a) -> Any:
         if name in ("size", "shape", "sizes") and ctx.refined:
             return _size_arg(ctx, a)
         if name == "stride" and "size" in ctx.values and isinstance(ctx.values["size"], list):
-            from crossref.opcall import contiguous_strides
+            from crossref.check.opcall import contiguous_strides
 
             return list(contiguous_strides(tuple(max(s, 0) for s in ctx.values["size"])))
         length = a.N or ctx.draw(ints(0 if not ctx.refined else 1, 3))

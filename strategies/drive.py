@@ -3,7 +3,7 @@
 The check is the caller's (the suite's search, a benchmark, the Python API); this
 module knows nothing of reports. Every example of the budget is drawn whatever the
 checks find: a finding never ends the search (shrinking each one comes after, in
-crossref/shrink.py).
+crossref/search/shrink.py).
 
 Examples are drawn from uniformly random choices, not by Hypothesis's own generation
 engine: the strategies are ordinary Hypothesis strategies, run through the public
@@ -26,9 +26,9 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crossref.catalog import OpEntry
-from crossref.opcall import ALL_DTYPES, OpCall
-from crossref.search import Verdict
+from crossref.check.catalog import OpEntry
+from crossref.check.opcall import ALL_DTYPES, OpCall
+from crossref.search.verdict import Verdict
 
 from .calls import op_calls
 from .variants import variants
@@ -51,7 +51,7 @@ _GRAD_LAYOUT = st.sampled_from(("transposed", "contiguous", "transposed", "expan
 
 
 def compiler_choices(data, call: OpCall) -> OpCall:
-    """Draw how the compiler modes (crossref/modes.py) run ``call``: symbolic mode makes
+    """Draw how the compiler modes (crossref/check/modes.py) run ``call``: symbolic mode makes
     every dim of every input dynamic half the time, else a random subset of each
     input's dims (a static dim among dynamic ones is how export sees a size a user did
     not mark dynamic); backward mode's gradients are contiguous, transposed or

@@ -16,7 +16,7 @@ import math
 import torch
 from hypothesis import strategies as st
 
-from crossref.opcall import (
+from crossref.check.opcall import (
     ALL_DTYPES,
     COMPLEX_DTYPES,
     FILLS,

@@ -20,8 +20,14 @@ import math
 
 import torch
 
-from crossref.opcall import (COMPLEX_DTYPES, CallBuilder, TensorSpec, contiguous_strides, differentiable,
-                             storage_extent)
+from crossref.check.opcall import (
+    COMPLEX_DTYPES,
+    CallBuilder,
+    TensorSpec,
+    contiguous_strides,
+    differentiable,
+    storage_extent,
+)
 
 #: The metadata a twin changes, one at a time.
 KINDS = ("strides", "offset", "dtype", "conj", "neg", "requires_grad", "inference", "view")

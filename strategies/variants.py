@@ -38,8 +38,8 @@ from typing import Callable, Iterator
 import torch
 from hypothesis import strategies as st
 
-from crossref.catalog import OpEntry
-from crossref.opcall import (
+from crossref.check.catalog import OpEntry
+from crossref.check.opcall import (
     ALL_DTYPES,
     COMPLEX_DTYPES,
     INT_DTYPES,

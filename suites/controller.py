@@ -18,10 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from crossref import baseline as baselines
-from crossref import catalog
+from crossref.session import baseline as baselines
+from crossref.check import catalog
 from crossref.reporting import report
-from crossref.session import Options, Progress, finish_run_dir, run_dir_for, run_seed
+from crossref.session.options import Options, run_seed
+from crossref.session.worker import Progress
+from crossref.session.record import finish_run_dir, run_dir_for
 from crossref.strategies.calls import skip_reason
 
 
@@ -121,9 +123,9 @@ class Controller:
     def _probe(self, workers: int) -> dict:
         """--crossref-impact: the findings' consequences in compiled programs, within the
         profile's budget, with as many probing processes as the run had workers."""
-        from crossref import probes
-        from crossref.impact import BACKENDS
-        from crossref.session import IMPACT_SECONDS
+        from crossref.impact import probes
+        from crossref.impact.consequence import BACKENDS
+        from crossref.session.options import IMPACT_SECONDS
 
         opts = self.options
         seconds = opts.impact_seconds if opts.impact_seconds is not None else IMPACT_SECONDS.get(self.profile, 240.0)

@@ -155,8 +155,8 @@ def active(config) -> bool:
 def pytest_configure(config):
     if not active(config):
         return
-    from crossref import catalog
-    from crossref.session import parse_options
+    from crossref.check import catalog
+    from crossref.session.options import parse_options
 
     from .controller import Controller
     from .worker import Worker, is_worker
@@ -201,7 +201,7 @@ def pytest_generate_tests(metafunc):
     if "op_entry" in metafunc.fixturenames:
         if OPTIONS not in metafunc.config.stash:
             raise pytest.UsageError(_INACTIVE)
-        from crossref import catalog
+        from crossref.check import catalog
 
         opts = metafunc.config.stash[OPTIONS]
         entries = catalog.select(list(opts.ops) or None)
@@ -213,7 +213,7 @@ def pytest_collection_modifyitems(session, config, items):
     shard = config.stash[OPTIONS].shard if OPTIONS in config.stash else None
     if shard is None:
         return
-    from crossref.session import shard_items
+    from crossref.session.options import shard_items
 
     keep = shard_items([item.nodeid for item in items], shard)
     deselected = [item for item in items if item.nodeid not in keep]

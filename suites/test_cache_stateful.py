@@ -12,10 +12,10 @@ import torch
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, multiple, rule, run_state_machine_as_test
 
-from crossref import catalog
-from crossref.failure import MISMATCH_TYPES
-from crossref.opcall import CallBuilder, OpCall, StorageSpec, TensorSpec
-from crossref.stateful import Pool
+from crossref.check import catalog
+from crossref.session.failure import MISMATCH_TYPES
+from crossref.check.opcall import CallBuilder, OpCall, StorageSpec, TensorSpec
+from crossref.search.stateful import Pool
 from crossref.strategies import twins
 from crossref.strategies.calls import op_calls
 from crossref.strategies.tensors import tensors

@@ -1,6 +1,6 @@
 """The crossref sweep: one test item per ATen overload. Each item draws its budget of
 calls of that overload (strategies/drive.py), checks each against the real kernel,
-then shrinks every new finding and fails naming all of them (crossref/search.py).
+then shrinks every new finding and fails naming all of them (crossref/search/item.py).
 
     pytest -n auto                              # every overload
     pytest -k "aten.mm"                         # one op family by name

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import pytest
 
-from crossref.failure import CrossrefMismatch
-from crossref.session import SHRINK_SECONDS, Options, WorkerSession
+from crossref.session.failure import CrossrefMismatch
+from crossref.session.options import SHRINK_SECONDS, Options
+from crossref.session.worker import WorkerSession
 
 
 def is_worker(config) -> bool:

@@ -27,7 +27,7 @@ if str(TESTS) not in sys.path:  # plants.py and support.py, for xdist workers to
 
 @pytest.fixture
 def recorder(tmp_path):
-    from crossref.record import Recorder
+    from crossref.session.record import Recorder
 
     rec = Recorder(tmp_path / "run", "main")
     yield rec
@@ -36,6 +36,6 @@ def recorder(tmp_path):
 
 @pytest.fixture
 def checker(recorder):
-    from crossref.check import Checker
+    from crossref.check.checker import Checker
 
     return Checker(devices=("cpu",), recorder=recorder)

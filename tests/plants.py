@@ -455,7 +455,7 @@ def o_numel(a) -> bool:
 
 # ----------------------------------------------------------------- mode-only bugs
 #
-# Each is wrong in one compiler mode only (crossref/modes.py): right for static shapes
+# Each is wrong in one compiler mode only (crossref/check/modes.py): right for static shapes
 # and wrong for symbolic ones; a kernel that specializes; a derivative whose gradient
 # is strided wrongly; one whose wrong dtype the autograd engine casts away (only the op
 # inside the backward shows it); an autocast-only dtype. ``tested`` is the overload

@@ -9,11 +9,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crossref import catalog
-from crossref.check import Checker, DeviceCheck
-from crossref.compare import ErrorInfo, Outcome, TensorMeta, Value
-from crossref.opcall import OpCall
-from crossref.search import verdict
+from crossref.check import catalog
+from crossref.check.checker import Checker, DeviceCheck
+from crossref.check.compare import ErrorInfo, Outcome, TensorMeta, Value
+from crossref.check.opcall import OpCall
+from crossref.search.item import verdict
 from crossref.strategies.drive import drive
 
 
@@ -114,7 +114,7 @@ def explore(op: str, examples: int, seed: int = 0, modes: tuple[str, ...] = ("st
     in ``modes``): per drawn example, the (category, signature) pairs of the failing
     findings its checks showed; with modes other than static alone, (mode:category,
     signature). ``options`` go to ``drive``."""
-    from crossref.modes import for_variant
+    from crossref.check.modes import for_variant
 
     entry = catalog.entry(op)
     checker = Checker(checks=("forward",), modes=modes)

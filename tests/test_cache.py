@@ -28,14 +28,16 @@ import torch
 from torch._subclasses import fake_tensor as fake_tensor_module
 from torch._subclasses.fake_tensor import FakeTensorMode
 
-from crossref import _torch, catalog, stateful
+from crossref import _torch
+from crossref.check import catalog
+from crossref.search import stateful
 from crossref.reporting import report
-from crossref.check import CacheStats, Checker
-from crossref.execute import run_fake
-from crossref.failure import MISMATCH_TYPES
-from crossref.opcall import CallBuilder, StorageSpec, TensorSpec
-from crossref.record import Recorder
-from crossref.search import verdict
+from crossref.check.checker import CacheStats, Checker
+from crossref.check.execute import run_fake
+from crossref.session.failure import MISMATCH_TYPES
+from crossref.check.opcall import CallBuilder, StorageSpec, TensorSpec
+from crossref.session.record import Recorder
+from crossref.search.item import verdict
 from plants import CACHE_PLANTS, clean_exit, install, run_script
 from crossref.strategies.drive import drive
 
@@ -232,8 +234,8 @@ import json, sys
 sys.path[:0] = [{tests!r}, {root!r}]
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
-from crossref import stateful
-from crossref.failure import MISMATCH_TYPES
+from crossref.search import stateful
+from crossref.session.failure import MISMATCH_TYPES
 from crossref.suites.test_cache_stateful import FakeCacheMachine
 import plants
 

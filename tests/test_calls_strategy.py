@@ -8,9 +8,9 @@ import re
 import pytest
 import torch
 
-from crossref import catalog
-from crossref.execute import run_real
-from crossref.opcall import DEVICE, TensorSpec, materialize
+from crossref.check import catalog
+from crossref.check.execute import run_real
+from crossref.check.opcall import DEVICE, TensorSpec, materialize
 from crossref.strategies.calls import op_calls, unsupported_reason
 from support import draw_many
 

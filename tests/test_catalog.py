@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crossref import catalog
+from crossref.check import catalog
 from crossref.errors import UsageError
 
 

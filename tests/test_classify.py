@@ -6,11 +6,19 @@ from __future__ import annotations
 import pytest
 import torch
 
-from crossref import catalog
-from crossref.classify import (CATEGORIES, SEVERITIES, STATUSES, classify, real_error_kind, refused_dtypes, signature,
-                               status)
-from crossref.compare import Mismatch, compare
-from crossref.opcall import CallBuilder, StorageSpec, TensorSpec
+from crossref.check import catalog
+from crossref.check.classify import (
+    CATEGORIES,
+    SEVERITIES,
+    STATUSES,
+    classify,
+    real_error_kind,
+    refused_dtypes,
+    signature,
+    status,
+)
+from crossref.check.compare import Mismatch, compare
+from crossref.check.opcall import CallBuilder, StorageSpec, TensorSpec
 from support import BASE, error, meta, outcome
 
 
@@ -66,7 +74,7 @@ def test_a_plain_error_of_an_op_tagged_dynamic_output_shape_is_spurious():
 
 def test_execute_marks_declared_limitations():
     from crossref import _torch
-    from crossref.execute import _error
+    from crossref.check.execute import _error
 
     for cls in _torch.DECLARED_LIMITATIONS:
         assert issubclass(cls, BaseException)

@@ -19,7 +19,7 @@ import torch
 
 from crossref.reporting import report
 from crossref.reporting.cli import main
-from crossref.record import Recorder
+from crossref.session.record import Recorder
 
 #: (signature, op, category, severity) of the findings the tests plant.
 ADD = ("aaaa00000001", "aten.add.Tensor", "shape", "high")
@@ -189,8 +189,8 @@ def test_merge_refuses_mixed_torch_versions_unless_allowed(tmp_path, capsys):
 def real_run(tmp_path_factory):
     """A run with one genuine finding: aten.add.Scalar(bool 0-d, other=False, alpha=0.5)
     raises for real (integral input, float alpha) but not in fake mode."""
-    from crossref.check import Checker
-    from crossref.opcall import CallBuilder, StorageSpec, TensorSpec
+    from crossref.check.checker import Checker
+    from crossref.check.opcall import CallBuilder, StorageSpec, TensorSpec
 
     run = tmp_path_factory.mktemp("real") / "run"
     rec = Recorder(run, "main")

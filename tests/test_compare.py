@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from crossref.compare import Mismatch, compare, significant_dims
+from crossref.check.compare import Mismatch, compare, significant_dims
 from support import BASE, INPUT, error, meta, outcome, value
 
 

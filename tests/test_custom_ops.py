@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import crossref
 import custom_ops
 from crossref.api import resolve
-from crossref.catalog import entry as catalog_entry
+from crossref.check.catalog import entry as catalog_entry
 from crossref.errors import UsageError
 from crossref.strategies.calls import op_calls
 from support import BASE_ARGS, SUITE, TESTS, draw_many
@@ -158,8 +158,8 @@ def test_a_repro_whose_op_is_not_registered_says_so_with_exit_code_2(tmp_path):
 def test_a_spawned_isolation_child_imports_the_modules_of_custom_ops():
     """After CUDA is initialized the isolation child is spawned, not forked: it must
     import the modules that register the ops to check them at all."""
-    from crossref.isolate import Isolated, IsolationOptions
-    from crossref.opcall import CallBuilder, StorageSpec, TensorSpec
+    from crossref.session.isolate import Isolated, IsolationOptions
+    from crossref.check.opcall import CallBuilder, StorageSpec, TensorSpec
 
     b = CallBuilder()
     x = TensorSpec(b.add_storage(StorageSpec(torch.float32, 0)), (0,), (1,))

@@ -20,7 +20,7 @@ import pytest
 
 from crossref.reporting.cli import main
 from crossref.reporting.dashboard import decode
-from crossref.record import Recorder
+from crossref.session.record import Recorder
 from test_cli import ADD, MM, SUB, UNSUP_A, make_run
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)

@@ -1,5 +1,5 @@
-"""What each finding breaks in a compiled program: the consequence probe (crossref/impact.py),
-its scheduling (crossref/probes.py), and where it shows (the report, the CLI, diff).
+"""What each finding breaks in a compiled program: the consequence probe (crossref/impact/consequence.py),
+its scheduling (crossref/impact/probes.py), and where it shows (the report, the CLI, diff).
 
 The planted consequences (tests/compile_plants.py) are each found at the ci budget with
 their consequence, and the same call without the plant (or on the op's correct twin)
@@ -22,11 +22,13 @@ import torch
 import compile_plants
 import crossref
 from compile_plants import CONSEQUENCES
-from crossref import impact, probes
-from crossref.compare import ErrorInfo, Outcome, describe, values_differ
+from crossref.impact import consequence as impact
+from crossref.impact import probes
+from crossref.check.compare import ErrorInfo, Outcome, describe, values_differ
 from crossref.errors import UsageError
-from crossref.opcall import OpCall, StorageSpec, TensorSpec, call_from_json, call_to_json
-from crossref.reporting import cli, report
+from crossref.check.opcall import DEVICE, OpCall, StorageSpec, TensorSpec, call_from_json, call_to_json
+from crossref.reporting import cli
+from crossref.reporting import report
 from crossref.taxonomy import IMPACTS, Impact, impact_rank, worst_impact
 from support import BASE_ARGS, SUITE, TESTS
 
@@ -147,6 +149,7 @@ def test_a_random_op_and_a_declared_limitation_are_not_probed():
     call = OpCall("aten.rand_like.default", (TensorSpec(0, (3,), (1,)),), (), (_storage(3),))
     assert impact.probe(call).impact == "not_probed" and "random" in impact.probe(call).detail
     assert impact.probe(ABS_PERMUTED, category="unsupported").impact == "not_probed"
+    assert "kernel itself crashes" in impact.probe(ABS_PERMUTED, category="crash", field="real:process").detail
 
 
 def test_every_mode_probes_the_way_the_compiler_runs_it():
@@ -176,7 +179,7 @@ def test_a_call_survives_json_exactly():
              TensorSpec(1, (4, 1, 2, 2), (4, 1, 2, 1), layout=("channels_last",)))
     call = OpCall("aten.add.Tensor", (specs[0], [specs[1], None, 2.5, float("nan"), float("-inf")], (1, True, "x")),
                   (("alpha", complex(1, -2)), ("dtype", torch.bfloat16), ("layout", torch.strided),
-                   ("memory_format", torch.channels_last), ("device", crossref.opcall.DEVICE),
+                   ("memory_format", torch.channels_last), ("device", DEVICE),
                    ("other", torch.device("meta"))),
                   (StorageSpec(torch.complex64, 9, "specials", 3, requires_grad=True),
                    StorageSpec(torch.int64, 16, "range", 4, low=-2, high=5)),
@@ -349,7 +352,7 @@ def test_impact_of_a_directory_that_is_not_a_run_is_one_line(tmp_path, capsys):
 
 
 def test_a_bad_impact_option_is_a_usage_error():
-    from crossref.session import parse_options
+    from crossref.session.options import parse_options
 
     with pytest.raises(UsageError, match="--crossref-impact-seconds='soon' is not a number"):
         parse_options(None, None, None, None, impact_seconds="soon")

@@ -8,10 +8,11 @@ import fnmatch
 import pytest
 import torch
 
-from crossref import catalog, known
-from crossref.check import Checker
-from crossref.classify import CATEGORIES
-from crossref.opcall import CallBuilder, StorageSpec, TensorSpec
+from crossref.check import catalog
+from crossref.check import known
+from crossref.check.checker import Checker
+from crossref.check.classify import CATEGORIES
+from crossref.check.opcall import CallBuilder, StorageSpec, TensorSpec
 
 _SIMPLE_TRAITS = {"0-d", "empty", "aliased", "empty-output"}
 _LAYOUT_TRAITS = {"permuted", "sliced", "expanded", "channels_last", "channels_last_3d", "offset", "overlapping",

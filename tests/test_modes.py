@@ -1,4 +1,4 @@
-"""The compiler modes (crossref/modes.py): symbolic shapes, backward, autocast.
+"""The compiler modes (crossref/check/modes.py): symbolic shapes, backward, autocast.
 
 Planted bugs that act in one mode only (tests/plants.py, MODE_PLANTS) are found at the
 ci budget in their mode, with their category and field, in no other mode, and their
@@ -14,16 +14,16 @@ import json
 import pytest
 import torch
 
-from crossref import modes
-from crossref.check import Checker
-from crossref.classify import Finding
-from crossref.compare import compare, compare_inner
+from crossref.check import modes
+from crossref.check.checker import Checker
+from crossref.check.classify import Finding
+from crossref.check.compare import compare, compare_inner
 from crossref.errors import UsageError
-from crossref.compare import InnerOp
-from crossref.execute import run_fake, run_real
-from crossref.opcall import OpCall, StorageSpec, TensorSpec, contiguous_strides
-from crossref.record import Recorder
-from crossref.session import parse_modes
+from crossref.check.compare import InnerOp
+from crossref.check.execute import run_fake, run_real
+from crossref.check.opcall import OpCall, StorageSpec, TensorSpec, contiguous_strides
+from crossref.session.record import Recorder
+from crossref.session.options import parse_modes
 from plants import MODE_PLANTS, clean_exit, planted, run_script
 from support import BASE_ARGS, SUITE, findings, meta, outcome, sweep
 
@@ -174,7 +174,7 @@ def test_novel_drops_what_the_static_check_shows():
 
 
 def test_mode_signatures_differ_and_static_ones_stay():
-    from crossref.classify import signature
+    from crossref.check.classify import signature
 
     base = signature("aten.mm.default", "stride", "out[0].stride", "cpu", "")
     assert base == signature("aten.mm.default", "stride", "out[0].stride", "cpu", "", "static")

@@ -8,8 +8,17 @@ import pytest
 import torch
 
 from crossref import _torch
-from crossref.opcall import (DEVICE, CallBuilder, OpCall, StorageSpec, TensorSpec, contiguous_strides, materialize,
-                             storage_extent, storage_values)
+from crossref.check.opcall import (
+    DEVICE,
+    CallBuilder,
+    OpCall,
+    StorageSpec,
+    TensorSpec,
+    contiguous_strides,
+    materialize,
+    storage_extent,
+    storage_values,
+)
 
 
 @pytest.mark.parametrize("size, stride", [((), ()), ((3,), (1,)), ((2, 3), (3, 1)), ((2, 0, 3), (3, 3, 1)),

@@ -12,11 +12,11 @@ import re
 
 import pytest
 
-from crossref import catalog
-from crossref.check import Checker
-from crossref.failure import CrossrefMismatch
-from crossref.opcall import materialize
-from crossref.record import Recorder
+from crossref.check import catalog
+from crossref.check.checker import Checker
+from crossref.session.failure import CrossrefMismatch
+from crossref.check.opcall import materialize
+from crossref.session.record import Recorder
 from plants import CUSTOM_OP, PLANTS, clean_exit, planted, run_script
 from crossref.strategies.drive import drive
 from crossref.strategies.tensors import tensor_calls
@@ -220,7 +220,8 @@ def test_suite_path_fails_with_the_category_and_a_shrunk_repro(tmp_path):
     """suites/test_ops.py's body under a planted bug: the item draws its whole budget,
     shrinks the finding to a minimal call and fails with the category's exception type
     and a working repro."""
-    from crossref.session import WorkerSession, parse_options
+    from crossref.session.worker import WorkerSession
+    from crossref.session.options import parse_options
 
     entry = catalog.entry("aten.clone.default")
     opts = parse_options(None, "cpu", None, str(tmp_path / "run"))

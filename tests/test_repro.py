@@ -14,9 +14,11 @@ import sys
 import pytest
 import torch
 
-from crossref import _torch, catalog, repro
-from crossref.check import Checker
-from crossref.opcall import CallBuilder, StorageSpec, TensorSpec, materialize
+from crossref import _torch
+from crossref.check import catalog
+from crossref.check import repro
+from crossref.check.checker import Checker
+from crossref.check.opcall import CallBuilder, StorageSpec, TensorSpec, materialize
 from crossref.strategies.calls import op_calls
 from support import draw_many
 
@@ -47,8 +49,8 @@ def test_script_is_plain_torch_and_compiles(checker):
     text = open(path).read()
     assert not re.search(r"^\s*(import|from) crossref", text, re.M)  # plain torch: crossref is not imported
     compile(text, str(path), "exec")
-    # The oracle is crossref/compare.py itself, embedded verbatim (less its docstring).
-    from crossref import compare
+    # The oracle is crossref/check/compare.py itself, embedded verbatim (less its docstring).
+    from crossref.check import compare
 
     body = inspect.getsource(compare).split("from __future__ import annotations\n", 1)[1].strip("\n")
     assert body in text
@@ -69,7 +71,7 @@ def test_rebuilt_inputs_match_materialize(checker):
     calls = [c for c in drawn if "aliased" in c.traits()][:10] + [c for c in drawn if set(c.traits()) - {"0-d"}][:20]
     assert any("aliased" in c.traits() for c in calls)
     for call in calls:
-        from crossref.repro import render
+        from crossref.check.repro import render
 
         source = render(call, signature="s", category="shape", field="out[0].shape", device="cpu")
         ns: dict = {}
@@ -117,12 +119,12 @@ AGREEMENT_OPS = ("aten.channel_shuffle.default", "aten.add.out", "aten.median.di
 def test_harness_and_repro_decide_with_the_same_oracle_on_a_sample_of_findings(tmp_path):
     """One oracle: for every finding of a sample (static, symbolic, backward and autocast
     checks of drawn calls), the repro script's own run, described and compared by its
-    embedded crossref/compare.py, yields exactly the mismatches the harness's comparer
+    embedded crossref/check/compare.py, yields exactly the mismatches the harness's comparer
     found for that check; the finding reproduces (exit 1); and a field the harness saw
     agree, the script sees agree too."""
-    from crossref.compare import compare, compare_inner, difference
-    from crossref.modes import MODES
-    from crossref.record import Recorder
+    from crossref.check.compare import compare, compare_inner, difference
+    from crossref.check.modes import MODES
+    from crossref.session.record import Recorder
 
     rec = Recorder(tmp_path / "run", "main")
     checker = Checker(recorder=rec, modes=MODES, checks=("forward",))

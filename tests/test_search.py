@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from crossref import catalog
-from crossref.check import Checker
-from crossref.classify import SEVERITIES
-from crossref.record import Recorder
-from crossref.search import ItemSearch, Verdict
+from crossref.check import catalog
+from crossref.check.checker import Checker
+from crossref.check.classify import SEVERITIES
+from crossref.session.record import Recorder
+from crossref.search.item import ItemSearch
+from crossref.search.verdict import Verdict
 from plants import planted
 from crossref.strategies.drive import drive, item_seed
 
@@ -73,7 +74,7 @@ def test_known_signatures_are_recorded_but_not_shrunk_or_failing(tmp_path):
 def test_a_crash_is_not_shrunk(tmp_path):
     """A candidate of a crash's shrink may hang and wait out the time limit: a crash
     keeps the smallest call seen."""
-    from crossref.classify import Finding
+    from crossref.check.classify import Finding
     from crossref.strategies.calls import op_calls
     from support import draw_many
 
@@ -113,7 +114,7 @@ def test_a_refused_dtype_is_not_drawn_again():
     """log_sigmoid_forward takes floating inputs only: once the kernel refused a dtype,
     no later call of the op is drawn with it."""
     entry = catalog.entry("aten.log_sigmoid_forward.default")
-    from crossref.search import verdict
+    from crossref.search.item import verdict
 
     refused_so_far: set = set()
     checker = Checker(checks=("forward",))

@@ -8,10 +8,10 @@ import math
 import pytest
 import torch
 
-from crossref import catalog
-from crossref.check import Checker
-from crossref.opcall import CallBuilder, StorageSpec, TensorSpec, contiguous_strides, materialize
-from crossref.shrink import cost, regeometry, shrink
+from crossref.check import catalog
+from crossref.check.checker import Checker
+from crossref.check.opcall import CallBuilder, StorageSpec, TensorSpec, contiguous_strides, materialize
+from crossref.search.shrink import cost, regeometry, shrink
 from plants import planted
 
 

@@ -13,8 +13,9 @@ import pytest
 import torch
 from hypothesis.errors import InvalidArgument
 
-from crossref import _torch, catalog
-from crossref.opcall import ALL_DTYPES, CallBuilder, materialize, storage_extent, storage_values
+from crossref import _torch
+from crossref.check import catalog
+from crossref.check.opcall import ALL_DTYPES, CallBuilder, materialize, storage_extent, storage_values
 from crossref.strategies.calls import op_calls
 from crossref.strategies.tensors import LAYOUTS, dtypes, shapes, tensor_calls, tensors
 from support import draw_many

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch._subclasses.fake_tensor import extract_tensor_metadata
 
-from crossref.opcall import CallBuilder, OpCall, TensorSpec, materialize
-from crossref.stateful import Pool
+from crossref.check.opcall import CallBuilder, OpCall, TensorSpec, materialize
+from crossref.search.stateful import Pool
 from crossref.strategies import twins
 from crossref.strategies.tensors import tensors
 

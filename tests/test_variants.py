@@ -8,8 +8,8 @@ import collections
 import pytest
 import torch
 
-from crossref import catalog
-from crossref.opcall import materialize
+from crossref.check import catalog
+from crossref.check.opcall import materialize
 from crossref.strategies import variants as V
 from plants import dense
 from support import draw_many

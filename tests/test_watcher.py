@@ -18,7 +18,7 @@ import corpus_ops
 import crossref
 import plants
 from crossref.errors import UsageError
-from crossref.opcall import materialize
+from crossref.check.opcall import materialize
 from crossref.reporting import cli
 from crossref.watcher import call_key, capture, read_corpus
 from support import BASE_ARGS, SUITE, TESTS
@@ -116,10 +116,10 @@ def test_the_backend_checks_the_ops_inductor_receives(tmp_path):
 
     x = torch.randn(3, 4)
     with plants.planted("amax_negative_dim"):
-        with crossref.watch(tmp_path / "eager") as eager:
+        with crossref.watch(tmp_path / "eager"):
             program(x)
         torch._dynamo.reset()
-        with crossref.watch(tmp_path / "compiled", eager=False) as compiled:
+        with crossref.watch(tmp_path / "compiled", eager=False):
             torch.compile(program, backend="crossref", fullgraph=True)(x)
         torch._dynamo.reset()
     seen = set(pd.read_parquet(tmp_path / "compiled" / "results.parquet")["op"])
@@ -147,7 +147,7 @@ def test_crossref_watch_runs_a_script_like_cprofile(tmp_path, capsys):
 
 
 def test_a_bad_corpus_is_one_line(tmp_path):
-    from crossref.session import parse_options
+    from crossref.session.options import parse_options
 
     with pytest.raises(UsageError, match="--crossref-corpus: 'nowhere.jsonl' is not a corpus file"):
         parse_options(None, None, None, None, corpus="nowhere.jsonl")

@@ -12,9 +12,9 @@ import re
 import pandas as pd
 import pytest
 
-from crossref import baseline
+from crossref.session import baseline
 from crossref.errors import UsageError
-from crossref.session import parse_shard, shard_items
+from crossref.session.options import parse_shard, shard_items
 
 from support import BASE_ARGS, SUITE
 
@@ -228,7 +228,7 @@ def test_a_hanging_kernel_times_out_as_a_crash(run):
 
 def test_progress_line_counts_items_and_failures():
     """The controller's progress line (printed at most once a minute on a terminal)."""
-    from crossref.session import Progress
+    from crossref.session.worker import Progress
 
     lines = []
 

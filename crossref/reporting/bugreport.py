@@ -2,7 +2,7 @@
 
 ``render`` wraps a finding's row in a markdown issue body: title, what the finding
 breaks in a compiled program (its consequence and an eager-against-compiled snippet,
-when it was probed: crossref/impact.py), what happens in fake mode, the
+when it was probed: crossref/impact/consequence.py), what happens in fake mode, the
 implementation that answered, the snippet (``repro.snippet`` wrote it in the worker: a
 short plain-torch program that builds the shrunk call's inputs and prints the field
 for the kernel and for fake mode), expected against actual, the root-cause cluster,
@@ -46,7 +46,7 @@ _CONSEQUENCE = {
 
 def _consequence(row: dict) -> list[str]:
     """The lead of the report: what the finding breaks in a compiled program
-    (crossref/impact.py), with the eager-against-compiled snippet."""
+    (crossref/impact/consequence.py), with the eager-against-compiled snippet."""
     impact = row.get("impact") or ""
     if impact not in _CONSEQUENCE:
         return []

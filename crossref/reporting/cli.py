@@ -3,7 +3,7 @@
 Subcommands: ``sweep`` (the sweep suite with pytest, from any directory), ``diff``,
 ``merge``, ``history add|list``, ``dashboard``, ``report`` (a finding as a markdown bug
 report), ``repro``, ``impact`` (what each finding breaks in a compiled program:
-crossref/probes.py) and ``watch`` (a script run under the watcher: crossref/watcher.py);
+crossref/impact/probes.py) and ``watch`` (a script run under the watcher: crossref/watcher.py);
 the last two import torch.
 Each validates its input at the edge; bad input (a missing run, a directory that is
 not a run, an unreadable parquet or summary.json, a bad option) ends with one line on
@@ -162,9 +162,9 @@ def cmd_impact(args: argparse.Namespace) -> int:
     from .runs import load_run
 
     run = load_run(args.run)
-    from .. import probes
-    from ..impact import BACKENDS
-    from ..session import parse_backends, parse_seconds
+    from ..impact import probes
+    from ..impact.consequence import BACKENDS
+    from ..session.options import parse_backends, parse_seconds
 
     backends = parse_backends(args.backends, "--backends") or BACKENDS
     seconds = parse_seconds(args.seconds, "--seconds")
@@ -197,7 +197,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     script = Path(args.script)
     if not script.is_file():
         raise UsageError(f"SCRIPT {args.script!r} is not a file")
-    from ..session import parse_modes
+    from ..session.options import parse_modes
     from ..watcher import watch
 
     modes = parse_modes(args.modes)

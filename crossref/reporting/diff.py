@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..record import display_path
+from ..session.record import display_path
 from ..taxonomy import Impact, impact_rank
 from .runs import SEVERITY_ORDER, Run
 

@@ -20,9 +20,10 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__ as HARNESS_VERSION
-from .. import rows, workload
+from .. import rows
+from .. import workload
 from . import clusters
-from ..record import PARTS_DIR
+from ..session.record import PARTS_DIR
 from ..taxonomy import MODES, Impact, impact_rank, severity_rank
 
 RESULT_COLUMNS: dict[str, str] = rows.columns(rows.ResultRow)

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import UsageError
-from ..record import PARTS_DIR
+from ..session.record import PARTS_DIR
 from ..taxonomy import SEVERITIES, severity_rank
 
 #: The columns the tools read; a findings/results file without them is not a run.

@@ -7,7 +7,7 @@ arguments it knows better than the generic filler, by schema argument name. Set
 
 from __future__ import annotations
 
-from crossref.catalog import OpEntry
+from crossref.check.catalog import OpEntry
 
 from . import basic, factories, indexing, joins, linalg, nn, reductions, sorting, views
 from ._common import Refiner

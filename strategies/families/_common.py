@@ -16,7 +16,7 @@ from typing import Any, Callable
 import torch
 from hypothesis import strategies as st
 
-from crossref.opcall import ALL_DTYPES, COMPLEX_DTYPES, FLOAT_DTYPES, INT_DTYPES, TensorSpec
+from crossref.check.opcall import ALL_DTYPES, COMPLEX_DTYPES, FLOAT_DTYPES, INT_DTYPES, TensorSpec
 
 from ..tensors import LAYOUTS, dtypes, ints, shapes
 

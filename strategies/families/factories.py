@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from hypothesis import strategies as st
 
-from crossref.opcall import DEVICE
+from crossref.check.opcall import DEVICE
 
 from ._common import Refiners
 from ._common import (

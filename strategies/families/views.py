@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from hypothesis import strategies as st
 
-from crossref.opcall import contiguous_strides, storage_extent
+from crossref.check.opcall import contiguous_strides, storage_extent
 
 from ._common import Refiners
 from ._common import (

@@ -18,12 +18,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from .catalog import OpEntry
-from .check import Checker, DeviceCheck
-from .classify import SEVERITIES, Finding, refused_dtypes
-from .modes import for_variant
-from .opcall import OpCall
-from .rows import ItemRow, plain
+from ..check.catalog import OpEntry
+from ..check.checker import Checker, DeviceCheck
+from ..check.classify import SEVERITIES, Finding, refused_dtypes
+from ..check.modes import for_variant
+from ..check.opcall import OpCall
+from .verdict import Verdict
+from ..rows import ItemRow, plain
 from .shrink import Shrunk, cost, shrink
 
 #: Candidates one signature's shrink may check at most, by severity. A shrink of a
@@ -31,16 +32,6 @@ from .shrink import Shrunk, cost, shrink
 #: a ci sweep); the cap keeps a derandomized run deterministic when the time budget is
 #: not what stops it, and spends more on what hurts more.
 SHRINK_CHECKS = {"high": 40, "medium": 25, "low": 10, "info": 0}
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """What a check tells the driver of an item (strategies/drive.py): whether the real
-    kernel accepted the call (then its variants are checked), and the dtypes (names)
-    it refused as unsupported (not drawn again for the op)."""
-
-    accepted: bool
-    refused: frozenset[str] = frozenset()
 
 
 def verdict(call: OpCall, checks) -> Verdict:
@@ -101,7 +92,7 @@ class ItemSearch:
         everywhere, and which dtypes it refused."""
         # The cache crosscheck runs on drawn calls; a variant gets the forward check (its
         # cache findings were 6% of all in a ci sweep, its cache runs a quarter of the time).
-        # The compiler modes (crossref/modes.py) check drawn calls; variants vary the
+        # The compiler modes (crossref/check/modes.py) check drawn calls; variants vary the
         # inputs of a static check (a layout variant's backward too).
         modes = for_variant(call, self.checker.modes) if call.variant else None
         checks = tuple(self.checker.run(call, self.entry.tags, item=self.item, phase="generate",

@@ -1,27 +1,23 @@
-"""Run-level state and option validation, shared by the pytest glue and the CLI.
-
-Plain Python: conftest.py turns ``UsageError`` into ``pytest.UsageError``.
+"""The options of a run and their validation, shared by the pytest plugin, the CLI and
+the API: each bad value is one ``UsageError`` naming the option and the value (the
+plugin turns it into ``pytest.UsageError``).
 """
 
 from __future__ import annotations
 
 import random
-import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from . import catalog
-from .check import CHECKS, DEFAULT_CHECKS, Checker
-from .modes import DEFAULT_MODES, MODES
-from .errors import UsageError
-from .failure import mismatch_error
-from .search import ItemResult, ItemSearch
+from ..check import catalog
+from ..check.checker import CHECKS, DEFAULT_CHECKS
+from ..check.modes import DEFAULT_MODES, MODES
+from ..errors import UsageError
 from .baseline import load as load_baseline
-from .record import Recorder, display_path
-from .watcher import WATCH_MODES, WatchSession, read_corpus
+from ..watcher import WATCH_MODES, read_corpus
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +35,8 @@ class Options:
     update_baseline: bool = False
     strict: bool = False
     shard: tuple[int, int] | None = None  # (k, n): this runner takes the k-th of n shares
-    modes: tuple[str, ...] = DEFAULT_MODES  # crossref/modes.py
-    impact: bool = False  # probe the findings' consequences at the end (crossref/probes.py)
+    modes: tuple[str, ...] = DEFAULT_MODES  # crossref/check/modes.py
+    impact: bool = False  # probe the findings' consequences at the end (crossref/impact/probes.py)
     impact_seconds: float | None = None  # None: the profile's budget (IMPACT_SECONDS)
     impact_backends: tuple[str, ...] = ()  # () : impact.BACKENDS
     watch: bool = False  # run the collected tests (a project's own) under the watcher (crossref/watcher.py)
@@ -163,7 +159,7 @@ def parse_backends(text: str | None, name: str) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(b.strip() for b in str(text).split(",") if b.strip()))
     if not chosen:
         raise UsageError(f"{name}={text!r} names no backend")
-    from . import _torch
+    from .. import _torch
 
     for b in chosen:
         try:
@@ -228,131 +224,3 @@ def shard_items(names: list[str], shard: tuple[int, int]) -> set[str]:
     are disjoint, cover everything, and differ in size by at most one."""
     k, n = shard
     return {name for i, name in enumerate(sorted(names)) if i % n == k - 1}
-
-
-def run_dir_for(report_dir: Path | None, root: Path) -> Path:
-    """Where this run writes: ``report_dir``, else reports/<UTC timestamp>/ under
-    ``root`` (the directory pytest runs in).
-
-    Nothing is created here: a run that checks no op (``pytest tests``, a collection
-    error) leaves no directory behind. ``finish_run_dir`` points reports/latest at it.
-    """
-    if report_dir is not None:
-        return (root / report_dir).resolve()
-    base = root / "reports"
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    run = base / stamp
-    i = 1
-    while run.exists():
-        run = base / f"{stamp}-{i}"
-        i += 1
-    return run
-
-
-def finish_run_dir(run: Path, root: Path) -> None:
-    """Create the run directory if needed and, when it is in ``root``/reports/, point
-    ``latest`` there at it."""
-    run.mkdir(parents=True, exist_ok=True)
-    latest = root / "reports" / "latest"
-    if run.parent != latest.parent:
-        return
-    try:
-        if latest.is_symlink() or latest.exists():
-            latest.unlink()
-        latest.symlink_to(run.name)
-    except OSError:
-        pass
-
-
-class WorkerSession:
-    """What one process needs to run test items: a checker writing to its own part.
-
-    Each op item is an ``ItemSearch`` (search.py): ``search(entry, item)`` starts one,
-    the suite hands it every call it draws, and ``finish(search)`` shrinks the new
-    signatures and raises a CrossrefMismatch naming all of them (known ones pass).
-    ``examples`` is the number of calls an item draws, ``seed`` the run's seed, and
-    ``shrink_seconds`` each item's shrink budget.
-    """
-
-    def __init__(self, run_dir: Path, worker: str, options: Options, shrink_seconds: float = 20.0,
-                 examples: int = 25, seed: int = 0, settings=None) -> None:
-        self.recorder = Recorder(run_dir, worker)
-        self.checker = Checker(devices=options.devices, all_strides=options.all_strides, recorder=self.recorder,
-                               checks=options.checks, timeout=options.timeout, modes=options.modes)
-        if options.isolate:
-            from .isolate import Isolated, IsolationOptions
-
-            self.checker.isolated = Isolated(
-                {"devices": options.devices, "all_strides": options.all_strides, "checks": options.checks},
-                IsolationOptions(timeout=options.timeout))
-        self.shrink_seconds = shrink_seconds
-        self.examples = examples
-        self.settings = settings  # the Hypothesis settings of the run's profile (the stateful test runs under them)
-        self.seed = seed
-        self.baseline = frozenset(load_baseline(options.baseline)) if options.baseline and options.baseline.exists() \
-            else frozenset()
-        #: corpus calls by op, checked first by each item (--crossref-corpus)
-        self.corpus = read_corpus(list(options.corpus)) if options.corpus else {}
-        #: the watcher of a project's own tests (--crossref-watch)
-        self.watcher = WatchSession(run_dir, checker=self.checker, recorder=self.recorder, ops=options.ops) \
-            if options.watch else None
-
-    def search(self, entry: catalog.OpEntry, item: str) -> ItemSearch:
-        return ItemSearch(self.checker, entry, item, known=self.baseline, shrink_seconds=self.shrink_seconds)
-
-    def finish(self, search: ItemSearch) -> ItemResult:
-        """Shrink the item's new findings; raise a CrossrefMismatch naming them all."""
-        result = search.finish()
-        if result.new:
-            raise mismatch_error(result)
-        return result
-
-    stateful_item: str = ""
-
-    def record_step(self, pool, findings) -> None:
-        """Record one step of the stateful cache test as a check (results and findings)."""
-        from .check import DeviceCheck
-        from .classify import status
-
-        reference, cached, real = pool.last
-        call = pool.steps[-1]
-        check = DeviceCheck(pool.device, status(real, cached, findings), real, cached, findings, fresh=reference)
-        self.checker.record(call, check, self.stateful_item, "stateful", 0.0, examples=False)
-
-    def store_sequence(self, pool, finding) -> str:
-        """Write the sequence repro of a stateful finding; return its path."""
-        rec = self.recorder
-        path = rec.repro_path(finding.signature)
-        path.write_text(pool.render(finding))
-        rec.write("example", {"signature": finding.signature, "example": " ; ".join(c.describe() for c in pool.steps),
-                              "size": sum(c.size_key() for c in pool.steps), "shrunk": True,
-                              "repro": f"repros/{finding.signature}.py"})
-        return display_path(path)
-
-    def close(self) -> dict[str, int]:
-        if self.watcher is not None:
-            self.watcher.finish()
-        if self.checker.isolated is not None:
-            self.checker.isolated.close()
-        self.recorder.close()
-        return dict(self.recorder.rows)
-
-
-class Progress:
-    """Counts finished test items; prints at most one line a minute."""
-
-    def __init__(self, config, every: float = 60.0) -> None:  # config: pytest's (duck-typed)
-        self.config, self.every = config, every
-        self.done = self.failed = 0
-        self.last = time.time()
-
-    def update(self, report) -> None:
-        self.done += 1
-        self.failed += report.failed
-        now = time.time()
-        if now - self.last >= self.every:
-            self.last = now
-            tr = self.config.pluginmanager.get_plugin("terminalreporter")
-            total = getattr(tr, "_numcollected", 0) if tr else 0
-            if tr is not None:
-                tr.write_line(f"crossref progress: {self.done}/{total} items done, {self.failed} with new findings")

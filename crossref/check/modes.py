@@ -1,7 +1,7 @@
 """The ways compilers run fake mode, and how one call is checked in each.
 
 torch.compile with static shapes runs an op under a plain FakeTensorMode: that is the
-``static`` check (check.py runs it, with the dispatch-cache crosscheck). The others:
+``static`` check (checker.py runs it, with the dispatch-cache crosscheck). The others:
 
 - ``symbolic``: torch.export and torch.compile(dynamic=True) trace with a ShapeEnv.
   The fakes' dims are dynamic (``OpCall.dynamic``), SymInt arguments of 2 or more are
@@ -37,7 +37,7 @@ import torch
 from .classify import Finding
 from .execute import symint_arguments
 from .opcall import OpCall, differentiable
-from .taxonomy import MODES  # noqa: F401  (re-exported: the modes, in the order they run)
+from ..taxonomy import MODES  # noqa: F401  (re-exported: the modes, in the order they run
 
 DEFAULT_MODES = MODES
 

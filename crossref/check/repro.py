@@ -18,7 +18,9 @@ from typing import Any
 
 import torch
 
-from . import __version__, catalog, compare
+from .. import __version__
+from . import catalog
+from . import compare
 from .execute import DIM_NAME_PATTERN
 from .opcall import DEVICE, OpCall, TensorSpec, storage_values
 
@@ -305,12 +307,12 @@ if __name__ == "__main__":
 
 @functools.lru_cache(maxsize=1)
 def oracle_source() -> str:
-    """crossref/compare.py as a repro embeds it: verbatim, less its docstring and its
+    """crossref/check/compare.py as a repro embeds it: verbatim, less its docstring and its
     ``from __future__`` line (a repro has both at its top)."""
     source = inspect.getsource(compare)
     body = source[source.index("from __future__ import annotations\n") + len("from __future__ import annotations\n"):]
     return (f"# {'-' * 70} crossref's oracle\n"
-            f"# crossref/compare.py of crossref {__version__}, verbatim: what an outcome is, how a tensor\n"
+            f"# crossref/check/compare.py of crossref {__version__}, verbatim: what an outcome is, how a tensor\n"
             "# is described, and how a real and a fake outcome differ, exactly as the harness decided.\n"
             + body.strip("\n") + f"\n\n\n# {'-' * 70} this finding\n")
 
@@ -435,7 +437,7 @@ def render(call: OpCall, *, signature: str, category: str, field: str, device: s
            all_strides: bool = False, known: str | None = None, timeout: float = 20.0,
            mode: str = "static", inner_op: str = "", autocast: str = "") -> str:
     """The repro script's source for one finding on one example, replaying its mode
-    (crossref/modes.py): the ShapeEnv and dynamic dims, the backward call, or the
+    (crossref/check/modes.py): the ShapeEnv and dynamic dims, the backward call, or the
     autocast context."""
     if mode == "backward":
         call = call.requiring_grad()
@@ -679,7 +681,7 @@ def compile_snippet(call, *, backend: str, impact: str, field: str, device: str,
                     autocast: str = "", category: str = "") -> str:
     """A short plain-torch program that runs ``call`` eagerly and through
     ``torch.compile(backend=backend, fullgraph=True)`` in the finding's ``mode``, and
-    prints ``field`` (where the consequence probe, crossref/impact.py, saw them differ)
+    prints ``field`` (where the consequence probe, crossref/impact/consequence.py, saw them differ)
     for both: what a compiled program gets wrong, for ``crossref report``. ``""`` for a
     consequence with nothing to show, and for a cache finding (its compile must meet a
     cache another compile filled)."""

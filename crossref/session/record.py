@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 PARTS_DIR = "parts"
 #: Rows held before they are written: a test item's rows are written when it ends
-#: (search.py flushes), or sooner when this many wait.
+#: (search/item.py flushes), or sooner when this many wait.
 FLUSH_ROWS = 256
 
 
@@ -69,3 +70,37 @@ class Recorder:
         path = self.run_dir / "repros" / f"{signature}.py"
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
+
+
+def run_dir_for(report_dir: Path | None, root: Path) -> Path:
+    """Where this run writes: ``report_dir``, else reports/<UTC timestamp>/ under
+    ``root`` (the directory pytest runs in).
+
+    Nothing is created here: a run that checks no op (``pytest tests``, a collection
+    error) leaves no directory behind. ``finish_run_dir`` points reports/latest at it.
+    """
+    if report_dir is not None:
+        return (root / report_dir).resolve()
+    base = root / "reports"
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    run = base / stamp
+    i = 1
+    while run.exists():
+        run = base / f"{stamp}-{i}"
+        i += 1
+    return run
+
+
+def finish_run_dir(run: Path, root: Path) -> None:
+    """Create the run directory if needed and, when it is in ``root``/reports/, point
+    ``latest`` there at it."""
+    run.mkdir(parents=True, exist_ok=True)
+    latest = root / "reports" / "latest"
+    if run.parent != latest.parent:
+        return
+    try:
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        latest.symlink_to(run.name)
+    except OSError:
+        pass

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 
 import torch
 
-from . import _torch, repro
-from .classify import Finding, cache_findings
-from .compare import Outcome
-from .execute import run_fake, run_real
-from .opcall import OpCall, StorageSpec, storage_values
+from .. import _torch
+from ..check import repro
+from ..check.classify import Finding, cache_findings
+from ..check.compare import Outcome
+from ..check.execute import run_fake, run_real
+from ..check.opcall import OpCall, StorageSpec, storage_values
 
 
 @dataclass(slots=True)

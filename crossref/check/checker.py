@@ -1,5 +1,5 @@
 """One check: an OpCall run for real and fake on each device, in each selected compiler
-mode (crossref/modes.py), compared, classified and recorded. This is the single entry
+mode (crossref/check/modes.py), compared, classified and recorded. This is the single entry
 point suites (and anyone else) call.
 """
 
@@ -8,15 +8,19 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from . import _torch, modes as modes_, provenance
+from .. import _torch
+from ..rows import ResultRow, plain
+from . import modes as modes_
+from . import provenance, repro
 from .classify import Finding, classify, classify_cache, status
 from .compare import ErrorInfo, Mismatch, Outcome, compare, compare_inner
 from .execute import run_fake, run_real
 from .opcall import OpCall, call_to_json
-from .record import Recorder
-from .rows import ResultRow, plain
-from . import repro
+
+if TYPE_CHECKING:  # the session's recorder is handed in: the check does not depend on the session
+    from ..session.record import Recorder
 
 
 #: The checks a run can select (``--crossref-checks``).
@@ -59,7 +63,7 @@ class DeviceCheck:
     repeat: Outcome | None = None  # the same call again in the same mode (a cache hit when cacheable)
     fresh: Outcome | None = None  # the call in a mode with the cache disabled
     cache: CacheStats | None = None
-    mode: str = "static"  # crossref/modes.py
+    mode: str = "static"  # crossref/check/modes.py
     autocast: str = ""  # autocast mode: the dtype it ran in
     # False: the static check other modes needed, though static was not selected: it
     # tells the driver whether the kernel accepted the call, and is neither recorded
@@ -88,8 +92,8 @@ class Checker:
     isolated: object | None = None  # an isolate.Isolated: compute in a child process
     progress: object | None = None  # callable(device_index, phase), told before each run
     seen: dict[str, int] = field(default_factory=dict)  # signature -> size of the example stored
-    modes: tuple[str, ...] = ("static",)  # crossref/modes.py: the modes a drawn call is checked in
-    impls: dict[str, str] = field(default_factory=dict)  # signature -> fake_impl (crossref/provenance.py)
+    modes: tuple[str, ...] = ("static",)  # crossref/check/modes.py: the modes a drawn call is checked in
+    impls: dict[str, str] = field(default_factory=dict)  # signature -> fake_impl (crossref/check/provenance.py)
 
     def run(self, call: OpCall, tags: frozenset[str] = frozenset(), *, item: str = "", phase: str = "generate",
             devices: tuple[str, ...] | None = None, cache: bool = True,
@@ -160,7 +164,7 @@ class Checker:
 
     def _mode_checks(self, mode: str, call: OpCall, tags: frozenset[str], device: str, d: int,
                      static: DeviceCheck) -> list[DeviceCheck]:
-        """The checks of ``call`` in a mode other than static (crossref/modes.py)."""
+        """The checks of ``call`` in a mode other than static (crossref/check/modes.py)."""
         tell = self.progress or (lambda device_index, phase: None)
         reason = modes_.applies(mode, call, device)
         if reason:
@@ -219,7 +223,7 @@ class Checker:
     def _attribute(self, findings: tuple[Finding, ...], fake: Outcome, call: OpCall, device: str,
                    how: str = "static", autocast=None) -> tuple[Finding, ...]:
         """``findings`` with the implementation that gave fake mode's answer
-        (crossref/provenance.py): the call's fake side runs once more, watched, the first
+        (crossref/check/provenance.py): the call's fake side runs once more, watched, the first
         time a signature is seen."""
         if not findings:
             return findings

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import torch
 
-from . import _torch
-from .errors import UsageError
+from .. import _torch
+from ..errors import UsageError
 
 COMPOSITE_KEYS = (
     "CompositeImplicitAutograd",

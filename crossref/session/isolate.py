@@ -9,7 +9,7 @@ progress value tells what the child was doing when it happened.
 
 ``Isolated`` runs checks so (``Checker.compute``): a Died becomes a ``crash`` result
 with a finding, the progress value saying which device and which side (real or fake)
-was running. The consequence probes (crossref/probes.py) run in Children too.
+was running. The consequence probes (crossref/impact/probes.py) run in Children too.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import signal
 import time
 from dataclasses import dataclass
 
-from .check import Checker, DeviceCheck
-from .classify import Finding, signature
-from .compare import ErrorInfo, Outcome
-from .opcall import OpCall
+from ..check.checker import Checker, DeviceCheck
+from ..check.classify import Finding, signature
+from ..check.compare import ErrorInfo, Outcome
+from ..check.opcall import OpCall
 
 #: What the progress value says the child was doing (index into this tuple).
 PHASES = ("idle", "real", "fake", "fake repeat", "fake uncached", "symbolic fake", "backward real", "backward fake",
@@ -57,7 +57,7 @@ def _serve(conn, progress, factory, args: tuple, imports: list = ()) -> None:  #
     import torch
 
     if imports:
-        from .catalog import import_registering
+        from ..check.catalog import import_registering
 
         import_registering(list(imports))
 
@@ -132,7 +132,7 @@ class Child:
         parent, child = self.ctx.Pipe()
         self.progress = self.ctx.Value("i", 0, lock=False)
         # A spawned child starts bare: it imports the modules that register custom ops.
-        from .catalog import registering_imports
+        from ..check.catalog import registering_imports
 
         imports = [] if self.forked else registering_imports()
         self.proc = self.ctx.Process(target=_serve, args=(child, self.progress, self.factory, self.args, imports),
@@ -235,7 +235,7 @@ class Isolated:
         if not self.child.alive and self.child.forked:
             # Import fake mode's lazy dependencies (torch._dynamo: seconds) once, here,
             # so that every forked child starts warm.
-            from . import _torch
+            from .. import _torch
 
             _torch.new_fake_mode()
         answer = self.child.ask((call, tags, devices, cache, modes))

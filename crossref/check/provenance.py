@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-from . import _torch
+from .. import _torch
 from .classify import Finding
 from .compare import Outcome
 

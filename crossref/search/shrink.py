@@ -36,14 +36,7 @@ from typing import Callable, Iterator
 
 import torch
 
-from .opcall import (
-    COMPLEX_DTYPES,
-    OpCall,
-    TensorSpec,
-    contiguous_strides,
-    differentiable,
-    storage_extent,
-)
+from ..check.opcall import COMPLEX_DTYPES, OpCall, TensorSpec, contiguous_strides, differentiable, storage_extent
 
 #: Plainer dtypes first: what a shrunk call prefers.
 DTYPE_ORDER = (torch.float32, torch.float64, torch.int64, torch.bool, torch.int32, torch.float16, torch.bfloat16,

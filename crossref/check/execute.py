@@ -6,7 +6,7 @@ drives it: fakes come from ``mode.from_tensor`` (one converter, so inputs that s
 storage share a fake storage) and the op is called inside ``with mode:``. Nothing
 here raises on behalf of the op: exceptions become ``ErrorInfo`` data.
 
-``how`` picks the compiler mode (crossref/modes.py): ``static``; ``symbolic`` (fakes
+``how`` picks the compiler mode (crossref/check/modes.py): ``static``; ``symbolic`` (fakes
 with dynamic dims in a mode with a ShapeEnv, under the Python dispatcher, read back
 through the symbols' hints); ``backward`` (``torch.autograd.grad`` after the call, the
 gradients described and every op inside the backward logged); ``autocast``.
@@ -25,9 +25,16 @@ from typing import Any, Callable
 import torch
 from torch.utils._pytree import tree_leaves, tree_map_only
 
-from . import _torch
-from .compare import (ErrorInfo, InnerOp, Outcome, describe as _describe_result, describe_grads,
-                      describe_inner as _describe_inner, flatten as _flatten)
+from .. import _torch
+from .compare import (
+    ErrorInfo,
+    InnerOp,
+    Outcome,
+    describe as _describe_result,
+    describe_grads,
+    describe_inner as _describe_inner,
+    flatten as _flatten,
+)
 from .opcall import OpCall, materialize
 
 
@@ -64,13 +71,13 @@ def run_real(call: OpCall, device: str, memo: dict | None = None, *, how: str = 
              keep: list | None = None) -> Outcome:
     """Run ``call`` for real on fresh inputs (or on ``memo``'s, see ``materialize``).
 
-    ``how`` is the mode (crossref/modes.py): ``static`` and ``symbolic`` run the op as
+    ``how`` is the mode (crossref/check/modes.py): ``static`` and ``symbolic`` run the op as
     it is; ``autocast`` inside ``torch.autocast(device, autocast)``; ``backward`` runs
     it and then ``torch.autograd.grad`` of its outputs (the call's floating storages
     must require grad: ``OpCall.requiring_grad``), and describes the gradients.
 
     ``invoke(call, op, args, kwargs)`` runs the op instead of a plain call (the
-    consequence probe, crossref/impact.py, runs it through torch.compile); ``keep``, a
+    consequence probe, crossref/impact/consequence.py, runs it through torch.compile); ``keep``, a
     list, receives the output leaves and the inputs after the call (in backward mode:
     the gradients and the inputs), so that their values can be compared."""
     start = time.perf_counter()
@@ -103,7 +110,7 @@ def run_fake(call: OpCall, device: str, mode: _torch.FakeTensorMode | None = Non
     """Run ``call`` under ``mode`` (a fresh FakeTensorMode when None), on fakes of fresh
     real inputs (or of ``memo``'s: a mode converts one real tensor to one fake).
     ``trace``: watches the op's call (and a backward pass) for the implementation
-    functions that answer it (crossref/provenance.py).
+    functions that answer it (crossref/check/provenance.py).
 
     ``how`` as for ``run_real``. ``symbolic`` builds the fakes the way torch.export
     does: a mode with a ShapeEnv (``mode`` is ignored), the dims ``call.dynamic`` names

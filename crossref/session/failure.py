@@ -4,11 +4,11 @@ signature with its shrunk call and repro, real and fake side by side."""
 
 from __future__ import annotations
 
-from .check import DeviceCheck
-from .classify import CATEGORIES, SEVERITIES
-from .compare import Outcome, TensorMeta, Value
+from ..check.checker import DeviceCheck
+from ..check.classify import CATEGORIES, SEVERITIES
+from ..check.compare import Outcome, TensorMeta, Value
 from .record import display_path
-from .search import ItemResult
+from ..search.item import ItemResult
 
 
 class CrossrefMismatch(AssertionError):

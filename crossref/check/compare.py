@@ -2,7 +2,7 @@
 real and a fake outcome differ.
 
 Torch-only on purpose: it imports nothing of crossref, so every repro script embeds
-this file verbatim (crossref/repro.py) and decides whether its finding reproduces with
+this file verbatim (crossref/check/repro.py) and decides whether its finding reproduces with
 the very code the harness used; the two cannot disagree (tests/test_repro.py replays
 findings through both). execute.py runs calls and builds Outcomes with ``describe``;
 classify.py turns the Mismatches into findings.
@@ -417,7 +417,7 @@ def difference(real: Outcome, fake: Outcome, field: str, *, all_strides: bool = 
 
 # --------------------------------------------------------------------------- values
 #
-# The consequence probe (crossref/impact.py) compares a compiled program's values with
+# The consequence probe (crossref/impact/consequence.py) compares a compiled program's values with
 # eager's: compiled code may round differently (fused, reordered, computed in float32
 # for half types), so floating values are equal within a tolerance of their dtype,
 # relative to each element and to the tensor's largest magnitude (a reordered sum of

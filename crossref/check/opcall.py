@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import torch
 from torch.utils._pytree import tree_leaves, tree_map
 
-from . import _torch
+from .. import _torch
 
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 COMPLEX_DTYPES = (torch.complex64, torch.complex128)
@@ -139,7 +139,7 @@ class OpCall:
     family: str = "other"
     refined: bool = True  # False: drawn from the raw schema, expected mostly invalid
     variant: str = ""  # how it was derived from a drawn call (strategies/variants.py), "" if drawn
-    # How the compiler modes (crossref/modes.py) run it. ``dynamic``: symbolic mode's
+    # How the compiler modes (crossref/check/modes.py) run it. ``dynamic``: symbolic mode's
     # dynamic dims, a bitmask per tensor argument in argument order (bit d: dim d is
     # dynamic; None: every dim of every input). ``grad_layout``: backward mode's
     # grad_outputs, one of GRAD_LAYOUTS.

@@ -13,7 +13,7 @@ the backward AOTAutograd compiled with it); autocast (the compiled call inside t
 autocast). A cache finding is compiled twice: the second compile meets the dispatch
 cache the first one filled.
 
-Eager and compiled are compared by the oracle (crossref/compare.py): every output's and
+Eager and compiled are compared by the oracle (crossref/check/compare.py): every output's and
 every input's metadata after the call, their values (``compare.values_differ``), and
 exception parity. Each backend's result is one consequence (taxonomy.Impact); the
 finding's is the worst over the backends:
@@ -22,11 +22,11 @@ finding's is the worst over the backends:
 - eager runs, compiled raises while compiling: ``compile_error`` (and whether
   ``fullgraph=False`` recovers with a graph break); at run time, an AssertionError
   (inductor's size/stride assertions): ``runtime_assert``; any other exception, or the
-  process dying (crossref/probes.py runs probes crash-isolated): ``crash``;
+  process dying (crossref/impact/probes.py runs probes crash-isolated): ``crash``;
 - both run: values differ: ``wrong_values``; metadata differs: ``wrong_metadata``; else ``none``.
 
 Plain Python on torch; the scheduling of many probes (budget, cache, child processes)
-is crossref/probes.py.
+is crossref/impact/probes.py.
 """
 
 from __future__ import annotations
@@ -39,16 +39,16 @@ from typing import Any, Callable
 import torch
 from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
 
-from . import _torch
-from .compare import Mismatch, Outcome, compare, compare_values, values_differ
-from .execute import run_real, symint_arguments
-from .opcall import OpCall
-from .taxonomy import Impact, worst_impact
+from .. import _torch
+from ..check.compare import Mismatch, Outcome, compare, compare_values, values_differ
+from ..check.execute import run_real, symint_arguments
+from ..check.opcall import OpCall
+from ..taxonomy import Impact, worst_impact
 
 #: The backends a user meets, cheapest first.
 BACKENDS = ("aot_eager", "aot_eager_decomp_partition", "inductor")
 #: Bumped when the probe's judgement changes: cached results of older probes are redone.
-PROBE_VERSION = 2
+PROBE_VERSION = 3
 
 _SKIP_CATEGORIES = {"unsupported": "a declared limitation of fake mode (torch.compile graph-breaks on it)"}
 
@@ -87,10 +87,12 @@ def not_probed(reason: str) -> Consequence:
     return Consequence(Impact.NOT_PROBED.value, "", reason)
 
 
-def skip_reason(call: OpCall, category: str) -> str:
+def skip_reason(call: OpCall, category: str, field: str = "") -> str:
     """Why a finding's call is not run through torch.compile ("" when it is)."""
     if category in _SKIP_CATEGORIES:
         return _SKIP_CATEGORIES[category]
+    if category == "crash" and field.startswith("real:"):
+        return "the kernel itself crashes the process: eager dies as a compiled program would"
     try:
         op = call.overload
     except (AttributeError, RuntimeError):
@@ -190,7 +192,7 @@ def probe(call: OpCall, *, mode: str = "static", device: str = "cpu", autocast: 
     the finding's field that equals fake mode's answer says so. ``progress(phase)`` is
     told ``eager`` and each backend's name before they run."""
     start = time.perf_counter()
-    reason = skip_reason(call, category)
+    reason = skip_reason(call, category, field)
     if reason:
         return not_probed(reason)
     tell = progress or (lambda phase: None)

@@ -18,7 +18,7 @@ from . import known as known_table
 from .compare import Mismatch
 from .compare import Outcome
 from .opcall import OpCall, TensorSpec
-from .taxonomy import CATEGORIES, HIGH_CATEGORIES as _HIGH, SEVERITIES, STATUSES, normalize_message  # noqa: F401
+from ..taxonomy import CATEGORIES, HIGH_CATEGORIES as _HIGH, SEVERITIES, STATUSES, normalize_message  # noqa: F401
 
 _LIMITATION_TAGS = frozenset({"dynamic_output_shape", "data_dependent_output"})
 
@@ -52,9 +52,9 @@ class Finding:
     dtypes: tuple[str, ...]
     traits: tuple[str, ...]
     known: str | None  # reason, when it matches the known-divergence table
-    mode: str = "static"  # static | symbolic | backward | autocast (crossref/modes.py)
+    mode: str = "static"  # static | symbolic | backward | autocast (crossref/check/modes.py)
     inner_op: str = ""  # backward mode: the first op inside the backward pass whose fake answer differs
-    # The implementation that produced fake mode's answer (crossref/provenance.py):
+    # The implementation that produced fake mode's answer (crossref/check/provenance.py):
     # "torch/_refs/__init__.py:div", "C++ Meta kernel of aten::mm", "cache"...
     fake_impl: str = ""
 

@@ -1,4 +1,4 @@
-"""Running the consequence probes of a finished run's findings (crossref/impact.py probes
+"""Running the consequence probes of a finished run's findings (crossref/impact/consequence.py probes
 one): in which order, within what budget, in which processes, and what is remembered.
 
 - **Order** (``plan``): the representative of each root-cause cluster first, in the
@@ -28,10 +28,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import impact
-from .impact import BACKENDS, PROBE_VERSION, BackendResult, Consequence, not_probed
-from .isolate import Child, Died
-from .taxonomy import SEVERITIES, Impact
+from . import consequence as impact
+from .consequence import BACKENDS, PROBE_VERSION, BackendResult, Consequence, not_probed
+from ..session.isolate import Child, Died
+from ..taxonomy import SEVERITIES, Impact
 
 CACHE_NAME = "impact-cache.jsonl"
 #: Seconds one finding's probe (every backend) may take.
@@ -181,7 +181,7 @@ def warm(backends: tuple[str, ...]) -> float:
     Returns the seconds it took."""
     import torch
 
-    from . import _torch
+    from .. import _torch
 
     start = time.perf_counter()
     with _torch.probing_compiler():
@@ -207,7 +207,7 @@ def _prober(backends: tuple[str, ...], report: Callable[[int], None]):  # pragma
 
 def probe_one(request: Request, backends: tuple[str, ...], progress=None) -> Consequence:
     """Probe one request in this process."""
-    from .opcall import call_from_json
+    from ..check.opcall import call_from_json
 
     try:
         call = call_from_json(request.call)
@@ -318,8 +318,8 @@ def columns(request: Request | None, c: Consequence) -> dict[str, str]:
     the eager-against-compiled snippet of its call (repro.compile_snippet)."""
     snippet = ""
     if request is not None and c.backend:
-        from .opcall import call_from_json
-        from .repro import compile_snippet
+        from ..check.opcall import call_from_json
+        from ..check.repro import compile_snippet
 
         try:
             snippet = compile_snippet(call_from_json(request.call), backend=c.backend, impact=c.impact,
@@ -340,7 +340,7 @@ def probe_run(run_dir: str | os.PathLike, *, backends: tuple[str, ...] = BACKEND
     None for no cache. Returns the run's new summary."""
     import torch
 
-    from .reporting import report
+    from ..reporting import report
 
     rows = report.read_findings(run_dir)
     summary = json.loads((Path(run_dir) / "summary.json").read_text())
