@@ -139,8 +139,37 @@ def test_diff_reports_version_skew(tmp_path, capsys):
     assert "ops checked only in B (1): aten.cos.default" in skew
     assert "ops skipped in A but checked in B (1): aten.cos.default (skipped because: no strategy)" in skew
     # B did not check aten.sin.default at all: its finding is not "fixed", only not rechecked
-    assert "Fixed findings (0)" in out and f"Not rechecked: op not checked in B (1):" in out
+    assert "Fixed findings (0)" in out and "Not rechecked: B did not check their op in their mode on their device, " \
+        "or drew other calls (1):" in out
     assert sin[0] in out.split("Not rechecked")[1] and "1 not rechecked" in out
+    assert "why: aten.sin.default not checked in static mode (1)" in out
+
+
+MODE_FINDING = ("dddd00000009", "aten.mm.default", "stride", "medium", "backward")
+
+
+@pytest.mark.parametrize("later, why", [
+    ({"modes_selected": ["static"]}, "aten.mm.default not checked in backward mode"),
+    ({"seed": 7}, "B drew with seed 7, A with 0: other calls"),
+    ({"max_examples": 10}, "B drew 10 examples per item, A 25"),
+])
+def test_a_run_that_looked_less_reports_no_fix(tmp_path, capsys, later, why):
+    """A mode the later run did not check, another seed, a smaller budget: what the later
+    run lacks is "not rechecked", never "fixed"."""
+    a = make_run(tmp_path, "a", [ADD, MODE_FINDING], seed=0, max_examples=25)
+    # B checked mm in backward mode too (another finding there), unless it ran static only
+    findings = [ADD] if "modes_selected" in later else [ADD, ("dddd00000011", "aten.mm.default", "shape", "high",
+                                                             "backward")]
+    meta = {"seed": 0, "max_examples": 25, **later}
+    b = make_run(tmp_path, "b", findings, **meta)
+    code, out, _ = run_cli(capsys, "diff", a, b)
+    assert "Fixed findings (0)" in out, out
+    assert f"why: {why}" in out
+    same = make_run(tmp_path, "c", [ADD, MODE_FINDING], seed=0, max_examples=25)
+    code, out, _ = run_cli(capsys, "diff", same, make_run(tmp_path, "d", [ADD, ("dddd00000010", "aten.mm.default",
+                                                                                 "shape", "high", "backward")],
+                                                         seed=0, max_examples=25))
+    assert "Fixed findings (1)" in out  # the same draws, the mode checked: the finding is gone, and fixed
 
 
 # --- merge ------------------------------------------------------------------------------

@@ -685,7 +685,7 @@ def compile_snippet(call, *, backend: str, impact: str, field: str, device: str,
     for both: what a compiled program gets wrong, for ``crossref report``. ``""`` for a
     consequence with nothing to show, and for a cache finding (its compile must meet a
     cache another compile filled)."""
-    if impact not in _COMPILE_SNIPPET_IMPACTS or category == "cache":
+    if impact not in _COMPILE_SNIPPET_IMPACTS:
         return ""
     if mode == "backward":
         call = call.requiring_grad()
@@ -750,6 +750,16 @@ def compile_snippet(call, *, backend: str, impact: str, field: str, device: str,
             "",
         ]
     dynamic = "True" if mode == "symbolic" else "False"
+    if category == "cache":  # the consequence is the second compile's: it meets the cache the first filled
+        lines += [
+            "",
+            "args, kwargs, ins = inputs()",
+            "try:  # a first compile fills fake mode's dispatch cache (process-wide)",
+            f"    torch.compile(program, backend={backend!r}, fullgraph=True, dynamic={dynamic})(*args, **kwargs)",
+            "except Exception:",
+            "    pass",
+            "torch._dynamo.reset()",
+        ]
     lines += [
         "",
         f"compiled = torch.compile(program, backend={backend!r}, fullgraph=True, dynamic={dynamic})",

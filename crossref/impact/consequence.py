@@ -283,14 +283,18 @@ def _judge(eager: Outcome, kept: list, steady: list, compiled: Outcome, got: lis
     ``grad`` when the outcomes are backward passes' gradients."""
     if eager.error is not None:
         if compiled.error is not None:
-            return Impact.NONE, f"raises as eager does ({eager.error.short()[:120]})", ""
+            both = compiled.error.type == eager.error.type
+            return Impact.NONE, (f"raises as eager does ({eager.error.short()[:120]})" if both else
+                                 f"raises where eager raises (eager: {eager.error.short()[:100]}; compiled: "
+                                 f"{_error_line(compiled.error)[:100]})"), ""
         return Impact.ACCEPTS_INVALID, f"runs where eager raises {eager.error.short()[:160]}", "error"
     if compiled.error is not None:
         err = compiled.error
         text = _error_line(err)[:200]
         failed_compiling = (not in_program and err.phase != "backward") or _torch_compile_error(err)
         if failed_compiling:
-            return Impact.COMPILE_ERROR, f"compiling raises {text}", "error"
+            why = f" ({_GRAPH_BREAKS[key]})" if (key := next((k for k in _GRAPH_BREAKS if k in err.message), "")) else ""
+            return Impact.COMPILE_ERROR, f"compiling raises {text}{why}", "error"
         if err.type == "AssertionError":
             return Impact.RUNTIME_ASSERT, f"the compiled program's assertion fails: {text}", "error"
         return Impact.CRASH, f"the compiled program raises at run time where eager runs: {text}", "error"
@@ -323,6 +327,10 @@ def _error_line(err) -> str:
 def _torch_compile_error(err) -> bool:
     return err.type in _COMPILE_ERROR_TYPES
 
+
+#: Compile failures dynamo has for any call of a kind, whatever fake mode answered: said so
+#: in the detail (the consequence is still the call's).
+_GRAPH_BREAKS = {"Shape mismatch with out=": "dynamo graph-breaks on every out= tensor that must be resized"}
 
 #: Exception types only the compile stack raises, by name (ErrorInfo keeps the name).
 _COMPILE_ERROR_TYPES = frozenset({"TorchRuntimeError", "BackendCompilerFailed", "Unsupported", "UserError",

@@ -47,7 +47,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from . import clusters as clustering
-from .diff import Changes, changes
+from .diff import Changes, Coverage, changes, coverage
 from .history import History
 from .runs import SEVERITY_ORDER
 from ..taxonomy import IMPACTS, MODES, SEVERITIES, Impact, impact_rank
@@ -593,9 +593,23 @@ class Page:
         not check are "not rechecked", not fixed); None with fewer than two runs."""
         if self.previous is None:
             return None
-        names = getattr(self.latest, "ops_checked_names", None)
-        checked = json.loads(names) if isinstance(names, str) else None  # None: an older history row
-        return changes(self.live_of(self.previous), self.live_of(self.latest), None if checked is None else set(checked))
+        return changes(self.live_of(self.previous), self.live_of(self.latest), self.coverage())
+
+    def coverage(self) -> Coverage | None:
+        """Where the latest run looked (diff's rule), from the history's run rows: the ops
+        it checked by mode (or, in an older row, at all), its devices, seed and budget."""
+        row, prev = self.latest, self.previous
+        by_mode = _json_obj(getattr(row, "ops_checked_by_mode", None)) or None
+        if by_mode is None:  # an older history row: the ops, in whichever mode the finding was found
+            names = getattr(row, "ops_checked_names", None)
+            ops = json.loads(names) if isinstance(names, str) and names != "null" else None
+            if ops is None:
+                return None
+            by_mode = {m: ops for m in MODES}
+        summary = lambda r: {"seed": getattr(r, "seed", None) or None,  # noqa: E731
+                             "max_examples": int(getattr(r, "max_examples", 0) or 0) or None,
+                             "devices": str(getattr(r, "devices", "") or "").split(",") if getattr(r, "devices", "") else None}
+        return coverage(summary(prev), summary(row), {m: frozenset(o) for m, o in by_mode.items()})
 
     def _stored_clusters(self) -> list[dict] | None:
         """summary.json's ranked clusters, when the latest run's directory still holds

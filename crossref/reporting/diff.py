@@ -50,7 +50,8 @@ class Diff:
         if len(self.consequence):
             out.insert(1, ("Consequence in compiled programs changed (impact: A -> B)", self.consequence))
         if len(self.unchecked):
-            out.append(("Not rechecked: op not checked in B", self.unchecked))
+            out.append(("Not rechecked: B did not check their op in their mode on their device, or drew other calls",
+                        self.unchecked))
         return out
 
     @property
@@ -104,25 +105,73 @@ def version_skew(a: Run, b: Run) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class Coverage:
+    """Where the later run looked: a finding of the earlier run that the later one lacks
+    is fixed only if the later run checked its op in its mode on its device and drew at
+    least the calls the earlier run drew (the same seed, a budget at least as large);
+    otherwise it is "not rechecked". None fields: not known (an older report or
+    history), which does not hold a finding back."""
+
+    by_mode: dict[str, frozenset[str]] | None  # mode -> the ops checked in it (a verdict, not not_applicable)
+    devices: frozenset[str] | None
+    draws: str = ""  # why the later run's draws do not cover the earlier one's ("" when they do)
+
+    def looked(self, op: str, mode: str, device: str) -> str:
+        """"" when the later run looked for this finding; else why not."""
+        if self.by_mode is not None and op not in self.by_mode.get(mode or "static", frozenset()):
+            return f"{op} not checked in {mode or 'static'} mode"
+        if self.devices is not None and str(device).split(":")[0] not in self.devices:
+            return f"{device} not checked"
+        return self.draws
+
+
+def coverage(a_summary: dict, b_summary: dict, by_mode: dict[str, frozenset[str]] | None) -> Coverage:
+    """What run B (summary, ops checked by mode) covered of run A's draws."""
+    draws = ""
+    seeds = (a_summary.get("seed"), b_summary.get("seed"))
+    budgets = (a_summary.get("max_examples"), b_summary.get("max_examples"))
+    if None not in seeds and seeds[0] != seeds[1]:
+        draws = f"B drew with seed {seeds[1]}, A with {seeds[0]}: other calls"
+    elif None not in budgets and int(budgets[1] or 0) < int(budgets[0] or 0):
+        draws = f"B drew {budgets[1]} examples per item, A {budgets[0]}"
+    devices = b_summary.get("devices")
+    return Coverage(by_mode, frozenset(str(d).split(":")[0] for d in devices) if devices else None, draws)
+
+
+def checked_by_mode(results: pd.DataFrame) -> dict[str, frozenset[str]]:
+    """The ops a run checked in each mode (checks the mode could run: not not_applicable)."""
+    res = results[results["status"] != "not_applicable"] if "status" in results else results
+    mode = res["mode"].fillna("static") if "mode" in res else pd.Series("static", index=res.index)
+    return {str(m): frozenset(grp["op"]) for m, grp in res.assign(mode=mode).groupby("mode")}
+
+
+@dataclass(frozen=True, slots=True)
 class Changes:
     """How the live findings of one run (after) differ from an earlier one (before), by
     signature: the one rule that both ``diff`` and the dashboard apply."""
 
     new: pd.DataFrame  # after's findings that before lacked
-    fixed: pd.DataFrame  # before's findings that after lacks, and after checked their op
+    fixed: pd.DataFrame  # before's findings that after lacks, where after looked for them (Coverage)
     persisting: pd.DataFrame  # after's findings that before had too
-    unchecked: pd.DataFrame  # before's findings that after lacks because it never checked their op
+    unchecked: pd.DataFrame  # before's findings that after lacks where it did not look; ``why`` says so
 
 
-def changes(before: pd.DataFrame, after: pd.DataFrame, after_checked: set[str] | None) -> Changes:
-    """Split two live-finding tables by signature. ``after_checked``: the ops the later
-    run checked; None when that is not known (then every finding that is gone counts as
-    fixed)."""
+def changes(before: pd.DataFrame, after: pd.DataFrame, looked: Coverage | None) -> Changes:
+    """Split two live-finding tables by signature. ``looked``: where the later run
+    looked (``coverage``); None when that is not known (then every finding that is
+    gone counts as fixed)."""
     sa, sb = set(before["signature"]), set(after["signature"])
-    gone = before[~before["signature"].isin(sb)]
-    rechecked = gone["op"].isin(after_checked) if after_checked is not None else pd.Series(True, index=gone.index)
-    return Changes(new=after[~after["signature"].isin(sa)], fixed=gone[rechecked],
-                   persisting=after[after["signature"].isin(sa)], unchecked=gone[~rechecked])
+    gone = before[~before["signature"].isin(sb)].copy()
+    if looked is None:
+        why = pd.Series("", index=gone.index, dtype="object")
+    else:
+        mode = gone["mode"] if "mode" in gone else pd.Series("static", index=gone.index)
+        device = gone["device"] if "device" in gone else pd.Series("", index=gone.index)
+        why = pd.Series([looked.looked(str(o), str(m), str(d)) for o, m, d in zip(gone["op"], mode, device)],
+                        index=gone.index, dtype="object")
+    gone["why"] = why
+    return Changes(new=after[~after["signature"].isin(sa)], fixed=gone[why == ""].drop(columns="why"),
+                   persisting=after[after["signature"].isin(sa)], unchecked=gone[why != ""])
 
 
 def consequence_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
@@ -145,7 +194,7 @@ def consequence_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFra
 def diff_runs(a: Run, b: Run) -> Diff:
     """Findings of ``b`` against ``a``, by signature. Both runs need their results
     loaded (``load_run(path, results=True)``) for the skew of checked ops."""
-    c = changes(a.live_findings(), b.live_findings(), b.ops_checked())
+    c = changes(a.live_findings(), b.live_findings(), coverage(a.summary, b.summary, checked_by_mode(b.results)))
     ua = set(a.findings.loc[a.findings["category"] == "unsupported", "signature"])
     ub = set(b.findings.loc[b.findings["category"] == "unsupported", "signature"])
     return Diff(
@@ -199,9 +248,18 @@ def render_text(d: Diff) -> str:
         table = [list(SHOWN), *rows]
         widths = [max(len(r[i]) for r in table) for i in range(len(SHOWN))]
         lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table]
+        lines += [f"  why: {why} ({n})" for why, n in _reasons(df)]
         lines.append("")
     lines.append("Summary: " + _totals(d))
     return "\n".join(lines) + "\n"
+
+
+def _reasons(df: pd.DataFrame) -> list[tuple[str, int]]:
+    """Why findings were not rechecked, most frequent first (the ``why`` column)."""
+    if "why" not in df or not len(df):
+        return []
+    counts = df["why"].value_counts()
+    return [(str(k), int(v)) for k, v in counts.items() if k]
 
 
 def _md(text: str) -> str:
@@ -229,6 +287,7 @@ def render_markdown(d: Diff) -> str:
             sev, mode, op, cat, fld, impact, sig, repro = r
             lines.append(f"| {sev} | {mode} | `{_md(op)}` | {cat} | `{_md(fld)}` | {_md(impact)} | `{sig}` | "
                          f"{f'[{sig}.py]({repro})' if repro else ''} |")
+        lines += ["", *[f"- why: {_md(why)} ({n})" for why, n in _reasons(df)]] if _reasons(df) else []
         lines.append("")
     lines.append("**Summary:** " + _totals(d))
     return "\n".join(lines) + "\n"

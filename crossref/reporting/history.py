@@ -28,6 +28,7 @@ import pandas as pd
 
 from .. import taxonomy
 from ..errors import UsageError
+from .diff import checked_by_mode
 from .runs import Run, one_line
 
 DEFAULT_HISTORY = Path("reports") / "history"
@@ -55,6 +56,8 @@ HISTORY_RUN_COLUMNS: dict[str, str] = {
     "ops_with_valid_call": "int64",
     "ops_skipped": "int64",
     "ops_checked_names": "string",  # JSON list: what "fixed since the previous run" needs
+    "ops_checked_by_mode": "string",  # JSON object: mode -> the ops checked in it (diff.Coverage)
+    "max_examples": "int64",  # examples per item: a later run that drew fewer did not recheck
     **{f"status_{s}": "int64" for s in STATUSES},
     "findings": "int64",
     "findings_live": "int64",
@@ -124,6 +127,9 @@ def run_row(run: Run) -> dict[str, Any]:
         "ops_with_valid_call": int(s.get("ops_with_valid_call") or 0),
         "ops_skipped": len(s.get("ops_skipped") or {}),
         "ops_checked_names": json.dumps(sorted(run.ops_checked())) if run.results is not None else "null",
+        "ops_checked_by_mode": json.dumps({m: sorted(ops) for m, ops in checked_by_mode(run.results).items()})
+        if run.results is not None else "null",
+        "max_examples": int(s.get("max_examples") or 0),
         **{f"status_{k}": int(status.get(k, 0)) for k in STATUSES},
         "findings": int(len(run.findings)),
         "findings_live": int(len(run.live_findings())),
@@ -175,9 +181,10 @@ def load_history(path: str | Path = DEFAULT_HISTORY) -> History:
     df = pd.concat(runs, ignore_index=True) if runs else pd.DataFrame({c: pd.Series(dtype=t) for c, t in HISTORY_RUN_COLUMNS.items()})
     if "run_id" not in df or "created_utc" not in df:
         raise UsageError(f"history {str(path)!r} is not a crossref history: runs lack run_id/created_utc")
-    for col in ("findings_by_impact", "findings_new_by_impact"):  # runs stored before consequences were probed
+    for col, empty in (("findings_by_impact", "{}"), ("findings_new_by_impact", "{}"), ("ops_checked_by_mode", "null"),
+                       ("max_examples", 0)):  # runs stored before these columns existed
         if col not in df:
-            df[col] = pd.Series(["{}"] * len(df), dtype="string")
+            df[col] = pd.Series([empty] * len(df), dtype=HISTORY_RUN_COLUMNS[col])
     df = df.sort_values(["created_utc", "run_id"]).drop_duplicates("run_id").reset_index(drop=True)
     found = _read_all(p / "findings")
     fdf = pd.concat(found, ignore_index=True) if found else pd.DataFrame(
