@@ -41,6 +41,9 @@ class Category(_Name):
     CACHE = "cache"
     SPECIALIZATION = "specialization"
     CRASH = "crash"
+    #: the real kernel's backend library refused the input (MKL, oneDNN, LAPACK, cuDNN...):
+    #: no meta kernel can predict it (crossref/check/classify.py, BACKEND_ERRORS)
+    BACKEND_ERROR = "backend_error"
 
 
 class Severity(_Name):
@@ -106,6 +109,9 @@ _SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 #: Categories of a wrong answer that changes what a compiled program computes with.
 HIGH_CATEGORIES = frozenset({"shape", "dtype", "device", "layout", "structure"})
+#: Categories that are not fake-mode bugs: recorded and reported, never failing an item,
+#: never counted as new (a declared limitation; a backend's refusal no meta kernel can know).
+NOT_FAILING = frozenset({"unsupported", "backend_error"})
 
 
 def severity_rank(severity: str) -> int:

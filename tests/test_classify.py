@@ -17,7 +17,8 @@ from crossref.check.classify import (
     signature,
     status,
 )
-from crossref.check.compare import Mismatch, compare
+from crossref.check.compare import ErrorInfo, Mismatch, Outcome, compare
+from crossref.check.opcall import OpCall
 from crossref.check.opcall import CallBuilder, StorageSpec, TensorSpec
 from support import BASE, error, meta, outcome
 
@@ -261,3 +262,26 @@ def test_a_declared_limitation_is_unsupported_only_where_it_applies(case):
 ])
 def test_refused_dtypes(message, dtypes, refused):
     assert refused_dtypes(message, dtypes) == refused
+
+
+@pytest.mark.parametrize("error, backend", [
+    (("RuntimeError", "MKL FFT error: Intel oneMKL DFTI ERROR: Inconsistent configuration parameters"), "mkl"),
+    (("RuntimeError", "could not create a primitive descriptor for the convolution forward propagation primitive"),
+     "onednn"),
+    (("_LinAlgError", "linalg.inv: The diagonal element 2 is zero, the inversion could not be completed"), "lapack"),
+    (("RuntimeError", "cuDNN error: CUDNN_STATUS_NOT_SUPPORTED"), "cudnn"),
+    (("RuntimeError", "Input type (torch.FloatTensor) and bias type (torch.LongTensor) should be the same or input "
+                      "should be a MKLDNN tensor and weight is a dense tensor"), ""),  # a dtype check: a missing one
+    (("RuntimeError", "expected m1 and m2 to have the same dtype"), ""),
+])
+def test_a_backends_refusal_is_a_backend_error_not_a_missing_check(error, backend):
+    from crossref.check.classify import backend_refusal
+
+    info = ErrorInfo(error[0], error[1], "call", False)
+    assert backend_refusal(info) == backend
+    call = OpCall("aten.mm.default", (), (), ())
+    real = Outcome("real", "cpu", "", (), (), info, 0.0)
+    fake = Outcome("fake", "cpu", "T", (), (), None, 0.0)
+    (f,) = classify(call, frozenset(), real, fake, (Mismatch("real_error", "error", info.short(), "returned normally"),))
+    assert f.category == ("backend_error" if backend else "missing_error")
+    assert (f.severity == "low" and not f.fails and f"backend:{backend}" in f.traits) if backend else f.fails

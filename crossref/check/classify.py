@@ -18,7 +18,7 @@ from . import known as known_table
 from .compare import Mismatch
 from .compare import Outcome
 from .opcall import OpCall, TensorSpec
-from ..taxonomy import CATEGORIES, HIGH_CATEGORIES as _HIGH, SEVERITIES, STATUSES, normalize_message  # noqa: F401
+from ..taxonomy import CATEGORIES, HIGH_CATEGORIES as _HIGH, NOT_FAILING, SEVERITIES, STATUSES, normalize_message  # noqa: F401
 
 _LIMITATION_TAGS = frozenset({"dynamic_output_shape", "data_dependent_output"})
 
@@ -37,6 +37,29 @@ _REAL_ERROR_KINDS = (
                                      re.I)),
     ("no_backend_kernel", re.compile(r"Could not run '[\w:.]+' with arguments from the", re.I)),
 )
+
+#: The backend libraries whose refusals no meta kernel can predict (their own limits, or
+#: the values: a singular matrix, a non-converging SVD), by what their errors say; an
+#: error type matches as ``Type:`` at the start. What matches is a ``backend_error``,
+#: low severity, its own cluster by the normalised message, not a missing check.
+BACKEND_ERRORS = (
+    ("mkl", re.compile(r"MKL FFT error|DFTI ERROR")),
+    ("onednn", re.compile(r"could not create a primitive|oneDNN error|dnnl_\w+ failed", re.I)),
+    ("lapack", re.compile(r"^_?LinAlgError:|LAPACK", re.M)),
+    ("cudnn", re.compile(r"CUDNN_STATUS_|cuDNN error", re.I)),
+    ("cublas", re.compile(r"CUBLAS_STATUS_")),
+    ("cusolver", re.compile(r"CUSOLVER_STATUS_|cusolver error", re.I)),
+    ("magma", re.compile(r"MAGMA error|magma_\w+ returned error", re.I)),
+)
+
+
+def backend_refusal(error) -> str:
+    """The backend library whose refusal ``error`` (an ErrorInfo of the real kernel) is,
+    or "" when it is the kernel's own check."""
+    if error is None:
+        return ""
+    text = f"{error.type}: {error.message}"
+    return next((name for name, pattern in BACKEND_ERRORS if pattern.search(text)), "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +84,7 @@ class Finding:
     @property
     def fails(self) -> bool:
         """Whether it should fail its test item (a new, real bug)."""
-        return self.known is None and self.category != "unsupported"
+        return self.known is None and self.category not in NOT_FAILING
 
 
 #: dtype names as the C++ kernels quote them ("not implemented for 'ComplexFloat'").
@@ -122,9 +145,9 @@ def signature(op: str, category: str, field: str, device: str, detail: str, mode
     return hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
 
 
-def _category(m: Mismatch, call: OpCall, tags: frozenset[str], fake: Outcome, limitations: bool) -> str:
+def _category(m: Mismatch, call: OpCall, tags: frozenset[str], real: Outcome, fake: Outcome, limitations: bool) -> str:
     if m.kind == "real_error":
-        return "missing_error"
+        return "backend_error" if backend_refusal(real.error) else "missing_error"
     if m.kind == "fake_error":
         declared = limitations and fake.error is not None and fake.error.limitation
         return "unsupported" if declared and limitation_applies(call, tags, fake.error.type) else "spurious_error"
@@ -167,7 +190,7 @@ _MINOR_WHEN_EMPTY = (".stride", ".storage_offset", ".aliases", ".is_input", "sha
 def _severity(category: str, m: Mismatch, known: bool) -> str:
     if category == "unsupported":
         return "info"
-    if category == "specialization":  # costs recompiles, not wrong answers
+    if category in ("specialization", "backend_error"):  # recompiles; a refusal no meta kernel can know
         return "low"
     if known or (m.empty and m.field.endswith(_MINOR_WHEN_EMPTY)):
         return "low"
@@ -196,7 +219,7 @@ def classify(
     dtypes = call.dtypes()
     base_traits = call.traits() | traits
     for m in mismatches:
-        category = _category(m, call, tags, fake, limitations)
+        category = _category(m, call, tags, real, fake, limitations)
         traits = set(base_traits)
         if m.empty:
             traits.add("empty-output")
@@ -208,6 +231,9 @@ def classify(
             # The kernel's check that fake mode lacks: its normalized message tells
             # one missing check from another.
             detail += f"{real.error.type if real.error else ''}:{kind}:{_normalize(message)}"
+        elif category == "backend_error":  # which backend refused, and how (normalised)
+            traits.add(f"backend:{backend_refusal(real.error)}")
+            detail += f"{real.error.type}:{backend_refusal(real.error)}:{_normalize(real.error.message)}"
         elif category in ("spurious_error", "unsupported") and fake.error is not None:
             detail += f"{fake.error.type}:{_normalize(fake.error.message)}"
         elif category == "specialization":  # which guard: its shape, symbols and numbers aside

@@ -120,7 +120,7 @@ def _writes(call: OpCall) -> bool:
 
 
 def _key(f: Finding) -> tuple:
-    if f.category == "missing_error":
+    if f.category in ("missing_error", "backend_error"):
         return (f.category, f.real.split(":")[0])
     if f.category in ("spurious_error", "unsupported"):
         return (f.category, f.fake.split(":")[0])

@@ -285,7 +285,7 @@ def main():
     else:
         # The oracle's comparison, the harness's own: does the finding's field still differ?
         m = difference(real, fake, field, all_strides=ALL_STRIDES)
-        if CATEGORY == "missing_error":
+        if CATEGORY in ("missing_error", "backend_error"):
             reproduces = m is not None and m.kind == "real_error"
         elif CATEGORY in ("spurious_error", "unsupported"):
             reproduces = m is not None and m.kind == "fake_error"

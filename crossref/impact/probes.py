@@ -31,7 +31,7 @@ from typing import Callable
 from . import consequence as impact
 from .consequence import BACKENDS, PROBE_VERSION, BackendResult, Consequence, not_probed
 from ..session.isolate import Child, Died
-from ..taxonomy import SEVERITIES, Impact
+from ..taxonomy import NOT_FAILING, SEVERITIES, Impact
 
 CACHE_NAME = "impact-cache.jsonl"
 #: Seconds one finding's probe (every backend) may take.
@@ -96,7 +96,7 @@ def _autocast(traits: str) -> str:
 
 
 def _is_new(row: dict) -> bool:
-    return not row.get("known") and not row.get("baseline") and row.get("category") != "unsupported"
+    return not row.get("known") and not row.get("baseline") and row.get("category") not in NOT_FAILING
 
 
 def plan(rows: list[dict], clusters: list[dict]) -> tuple[list[Request], dict[str, Consequence]]:

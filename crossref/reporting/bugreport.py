@@ -16,6 +16,7 @@ _WHAT = {
     "missing_error": "fake mode accepts a call the kernel rejects (a missing check)",
     "spurious_error": "fake mode raises where the kernel returns",
     "unsupported": "fake mode cannot answer the call (a declared limitation)",
+    "backend_error": "the kernel's backend library refuses the call, which no meta kernel can predict",
     "mutation": "after the call, fake mode's input metadata differs from the kernel's",
     "cache": "the fake dispatch cache serves an answer that differs from a fresh computation",
     "specialization": "tracing with dynamic shapes installs a guard that fixes a dynamic size",

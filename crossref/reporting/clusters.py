@@ -21,14 +21,14 @@ import hashlib
 from typing import Iterable
 
 from .. import workload
-from ..taxonomy import field_pattern, impact_rank, message_pattern, severity_rank, worst_impact
+from ..taxonomy import NOT_FAILING, field_pattern, impact_rank, message_pattern, severity_rank, worst_impact
 
 
 def key(row: dict) -> tuple[str, ...]:
     """What the findings of one cluster share (see the module docstring)."""
     category = str(row.get("category", ""))
     impl = str(row.get("fake_impl") or "")
-    if category == "missing_error":
+    if category in ("missing_error", "backend_error"):
         return (category, message_pattern(str(row.get("real", ""))))
     if category in ("spurious_error", "unsupported"):
         return (category, impl, message_pattern(str(row.get("fake", ""))))
@@ -47,6 +47,8 @@ def title(k: tuple[str, ...]) -> str:
     category, *rest = k
     if category == "missing_error":
         return f"missing check: {rest[0]}"
+    if category == "backend_error":
+        return f"backend refusal: {rest[0]}"
     if category in ("spurious_error", "unsupported"):
         return f"{category} in {rest[0] or '?'}: {rest[1]}"
     if category == "crash":
@@ -55,7 +57,7 @@ def title(k: tuple[str, ...]) -> str:
 
 
 def _is_new(row: dict) -> bool:
-    return not row.get("known") and not row.get("baseline") and row.get("category") != "unsupported"
+    return not row.get("known") and not row.get("baseline") and row.get("category") not in NOT_FAILING
 
 
 def _example_size(row: dict) -> tuple:

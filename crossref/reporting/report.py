@@ -24,7 +24,7 @@ from .. import rows
 from .. import workload
 from . import clusters
 from ..session.record import PARTS_DIR
-from ..taxonomy import MODES, Impact, impact_rank, severity_rank
+from ..taxonomy import MODES, NOT_FAILING, Impact, impact_rank, severity_rank
 
 RESULT_COLUMNS: dict[str, str] = rows.columns(rows.ResultRow)
 
@@ -200,7 +200,7 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
                            "ops": int(grp["op"].nunique()),
                            "ops_with_valid_call": int(grp.loc[grp["valid"], "op"].nunique())}
                      for fam, grp in g}
-    live = find_df[find_df["category"] != "unsupported"] if len(find_df) else find_df
+    live = find_df[~find_df["category"].isin(list(NOT_FAILING))] if len(find_df) else find_df  # may fail an item
     cache = cache_statistics(res_df)
     summary = {
         "torch_version": torch.__version__,
@@ -240,7 +240,7 @@ def impact_statistics(findings: pd.DataFrame) -> dict:
     are on ops real models call (crossref/workload.py)."""
     if not len(findings):
         return {"findings_by_impact": {}, "findings_new_by_impact": {}, "findings_on_workload_ops": 0}
-    live = findings[findings["category"] != "unsupported"]
+    live = findings[~findings["category"].isin(list(NOT_FAILING))]
     new = live[(live["known"].fillna("") == "") & ~live["baseline"]]
 
     def count(df: pd.DataFrame) -> dict[str, int]:
@@ -292,7 +292,7 @@ def mode_statistics(res: pd.DataFrame, findings: pd.DataFrame) -> dict:
     for mode, grp in res.groupby("mode", sort=False):
         applicable = grp[grp["status"] != "not_applicable"]
         f = fnd[fnd["mode"] == mode] if len(fnd) else fnd
-        live = f[f["category"] != "unsupported"] if len(f) else f
+        live = f[~f["category"].isin(list(NOT_FAILING))] if len(f) else f
         out[str(mode)] = {
             "checks": int(len(grp)),
             "counts_by_status": {k: int(v) for k, v in grp["status"].value_counts().items()},
