@@ -39,7 +39,7 @@ class ResultRow:
     cache_hits: int
     cache_misses: int
     cache_bypasses: str  # "reason=count,..."
-    phase: str  # generate | shrink | stateful
+    phase: str  # generate | shrink | recheck (a crash run again) | stateful
     variant: str  # the variant's kind; "" for a drawn call
     mode: str  # taxonomy.Mode
     autocast: str  # autocast mode: the dtype
@@ -99,6 +99,10 @@ class FindingRow:
     met: bool
     program: str
     frame: str
+    # A crash rechecked in fresh processes (crossref/search/item.py): the share of runs
+    # that crashed (1.0 for any other finding); flaky when under 1: never new, never fixed.
+    crash_rate: float
+    flaky: bool
 
 
 def columns(row_type: type) -> dict[str, str]:

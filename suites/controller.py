@@ -115,7 +115,8 @@ class Controller:
             self.summary = self._probe(len(expected))
         if opts.update_baseline:
             rows = report.read_findings(self.run_dir)
-            count = baselines.save(opts.baseline, [r for r in rows if r["category"] != "unsupported"], known)
+            count = baselines.save(opts.baseline, [r for r in rows if r["category"] != "unsupported"
+                                                   and not r.get("flaky")], known)  # a flaky crash is no fixture
             self.summary.setdefault("baseline", {})["written"] = count
         elif opts.strict and self.summary.get("baseline", {}).get("fixed"):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED

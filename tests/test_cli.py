@@ -30,7 +30,7 @@ UNSUP_B = ("eeee00000005", "aten.unique2.default", "unsupported", "info")
 
 
 def make_run(base: Path, name: str, findings=(), *, ops=("aten.add.Tensor", "aten.mm.default"), worker="gw0",
-             created="2025-01-01T00:00:00Z", repeats: int = 1, **meta) -> Path:
+             created="2025-01-01T00:00:00Z", repeats: int = 1, rechecks=None, **meta) -> Path:
     """A merged run at ``base/name``: one result row per op (mismatch when a finding
     names it), ``repeats`` finding rows per finding, an example row and a repro script
     per finding (the script exits 1, as a reproducing one does)."""
@@ -64,6 +64,8 @@ def make_run(base: Path, name: str, findings=(), *, ops=("aten.add.Tensor", "ate
         rec.write("example", {"signature": sig, "example": f"{op}(T0:float32[2,3])", "size": 6, "shrunk": True,
                               "repro": f"repros/{sig}.py"})
         rec.repro_path(sig).write_text(f"import sys\nprint('reproduces {sig}')\nsys.exit(1)\n")
+    for sig, (crashed, runs) in (rechecks or {}).items():  # a crash run again in fresh processes
+        rec.write("recheck", {"signature": sig, "crashed": crashed, "runs": runs})
     rec.close()
     merged_meta = {"devices": ["cpu"], "checks_selected": ["forward", "cache"], "seed": 0, "profile": "ci",
                    "max_examples": 3, "ops_patterns": ["aten.*"], "ops_selected": len(by_op), "ops_skipped": {},
@@ -360,3 +362,18 @@ def test_sweep_from_another_directory_with_a_conftest_that_registers_ops(tmp_pat
     found = pd.read_parquet(tmp_path / "reports" / "latest" / "findings.parquet")
     failing = found[found["category"] != "unsupported"]
     assert set(failing["op"]) == {"crossref_test.value_rank.default", "crossref_test.offset_view_1d.default"}
+
+
+def test_a_flaky_crash_is_neither_new_nor_fixed(tmp_path, capsys):
+    """A crash rechecked in fresh processes that does not always come back: recorded with
+    its rate, never new (it fails no item, counts in no new total) and never fixed."""
+    crash = ("eeee00000012", "aten.mm.default", "crash", "high")
+    a = make_run(tmp_path, "a", [ADD])
+    b = make_run(tmp_path, "b", [ADD, crash], rechecks={crash[0]: (2, 5)})
+    found = pd.read_parquet(b / "findings.parquet").set_index("signature")
+    assert found.loc[crash[0], "flaky"] and found.loc[crash[0], "crash_rate"] == 0.4
+    assert json.loads((b / "summary.json").read_text())["findings_new"] == 1  # ADD only
+    code, out, _ = run_cli(capsys, "diff", a, b)
+    assert code == 0 and "New findings (0)" in out and "Flaky crashes" in out and crash[0] in out.split("Flaky")[1]
+    code, out, _ = run_cli(capsys, "diff", b, a)
+    assert "Fixed findings (0)" in out and crash[0] in out.split("Flaky")[1]

@@ -35,6 +35,15 @@ def _bad(*args, **kwargs):
         ctypes.string_at(0)
     if how == "abort":
         os.abort()
+    if how == "flaky":  # every other call crashes, across the fresh processes that run them
+        counter = os.path.join(os.getcwd(), "crash_counter")
+        n = int(open(counter).read()) if os.path.exists(counter) else 0
+        with open(counter, "w") as fh:
+            fh.write(str(n + 1))
+        if n % 2 == 0:
+            ctypes.string_at(0)
+        x = args[0]
+        return torch.empty_like(x, memory_format=kwargs.get("memory_format") or torch.preserve_format).copy_(x)
     time.sleep(3600)
 
 _lib.impl("{op}", _bad, "CPU")
@@ -192,6 +201,23 @@ def test_a_crashing_kernel_is_a_crash_finding_and_the_run_goes_on(run, xdist, ho
     # the crash repro runs the call in a child and exits 1 while it still crashes
     repro = report_dir / crash.iloc[0]["repro"]
     assert repro.is_file()
+
+
+def test_a_crash_that_comes_and_goes_is_rechecked_and_marked_flaky(run):
+    """Heap corruption crashes some runs of a call and not others: each crash is run
+    again in fresh processes, recorded with how often it came back, and when that is
+    not always it is flaky: in the report, failing no item, counted as no new finding."""
+    result, report_dir = run("--crossref-ops=aten.clone.default", "--crossref-examples=3",
+                             "--crossref-checks=forward", "--crossref-modes=static", kernel=("clone", "flaky"))
+    fnd = pd.read_parquet(report_dir / "findings.parquet")
+    crash = fnd[fnd["category"] == "crash"]
+    assert len(crash) and crash["flaky"].all(), fnd[["category", "flaky", "crash_rate"]]
+    assert ((crash["crash_rate"] > 0) & (crash["crash_rate"] < 1)).all()
+    res = pd.read_parquet(report_dir / "results.parquet")
+    assert (res["phase"] == "recheck").sum() >= 4
+    summary = json.loads((report_dir / "summary.json").read_text())
+    assert summary["findings_new"] == int((~fnd["category"].isin(["crash", "unsupported"])).sum())
+    assert "FakeMismatch_crash" not in result.stdout.str()
 
 
 def test_a_killed_worker_loses_only_its_item(run):

@@ -96,7 +96,8 @@ def _autocast(traits: str) -> str:
 
 
 def _is_new(row: dict) -> bool:
-    return not row.get("known") and not row.get("baseline") and row.get("category") not in NOT_FAILING
+    return not row.get("known") and not row.get("baseline") and row.get("category") not in NOT_FAILING \
+        and not row.get("flaky")
 
 
 def plan(rows: list[dict], clusters: list[dict]) -> tuple[list[Request], dict[str, Consequence]]:

@@ -57,7 +57,8 @@ def title(k: tuple[str, ...]) -> str:
 
 
 def _is_new(row: dict) -> bool:
-    return not row.get("known") and not row.get("baseline") and row.get("category") not in NOT_FAILING
+    return not row.get("known") and not row.get("baseline") and row.get("category") not in NOT_FAILING \
+        and not row.get("flaky")
 
 
 def _example_size(row: dict) -> tuple:

@@ -42,6 +42,7 @@ class Diff:
     # persisting findings whose consequence in a compiled program changed (both runs
     # probed them): ``impact`` is B's, ``impact_before`` A's
     consequence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    flaky: pd.DataFrame = field(default_factory=pd.DataFrame)  # crashes that come and go: neither new nor fixed
 
     def sections(self) -> list[tuple[str, pd.DataFrame]]:
         """The finding lists in report order; "not rechecked" and "consequence changed"
@@ -52,6 +53,8 @@ class Diff:
         if len(self.unchecked):
             out.append(("Not rechecked: B did not check their op in their mode on their device, or drew other calls",
                         self.unchecked))
+        if len(self.flaky):
+            out.append(("Flaky crashes: they come and go in fresh processes, neither new nor fixed", self.flaky))
         return out
 
     @property
@@ -154,6 +157,9 @@ class Changes:
     fixed: pd.DataFrame  # before's findings that after lacks, where after looked for them (Coverage)
     persisting: pd.DataFrame  # after's findings that before had too
     unchecked: pd.DataFrame  # before's findings that after lacks where it did not look; ``why`` says so
+    # crashes that come and go (rechecked in fresh processes, not crashing every time):
+    # they would be new or fixed, and are neither
+    flaky: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def changes(before: pd.DataFrame, after: pd.DataFrame, looked: Coverage | None) -> Changes:
@@ -161,7 +167,11 @@ def changes(before: pd.DataFrame, after: pd.DataFrame, looked: Coverage | None) 
     looked (``coverage``); None when that is not known (then every finding that is
     gone counts as fixed)."""
     sa, sb = set(before["signature"]), set(after["signature"])
+    flaky = lambda df: df["flaky"].fillna(False).astype(bool) if "flaky" in df else pd.Series(False, index=df.index)  # noqa: E731
+    came = after[~after["signature"].isin(sa)]
     gone = before[~before["signature"].isin(sb)].copy()
+    comes_and_goes = pd.concat([came[flaky(came)].assign(side="after"), gone[flaky(gone)].assign(side="before")])
+    came, gone = came[~flaky(came)], gone[~flaky(gone)]
     if looked is None:
         why = pd.Series("", index=gone.index, dtype="object")
     else:
@@ -170,8 +180,8 @@ def changes(before: pd.DataFrame, after: pd.DataFrame, looked: Coverage | None) 
         why = pd.Series([looked.looked(str(o), str(m), str(d)) for o, m, d in zip(gone["op"], mode, device)],
                         index=gone.index, dtype="object")
     gone["why"] = why
-    return Changes(new=after[~after["signature"].isin(sa)], fixed=gone[why == ""].drop(columns="why"),
-                   persisting=after[after["signature"].isin(sa)], unchecked=gone[why != ""])
+    return Changes(new=came, fixed=gone[why == ""].drop(columns="why"), persisting=after[after["signature"].isin(sa)],
+                   unchecked=gone[why != ""], flaky=comes_and_goes)
 
 
 def consequence_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
@@ -204,6 +214,8 @@ def diff_runs(a: Run, b: Run) -> Diff:
         fixed=_with_repro_paths(c.fixed, a),
         persisting=_with_repro_paths(c.persisting, b),
         unchecked=_with_repro_paths(c.unchecked, a),
+        flaky=pd.concat([_with_repro_paths(c.flaky[c.flaky["side"] == side], run) for side, run in
+                         (("after", b), ("before", a))]) if len(c.flaky) else c.flaky,
         unsupported={"A": len(ua), "B": len(ub), "new": len(ub - ua), "gone": len(ua - ub)},
         skew=version_skew(a, b),
         consequence=_with_repro_paths(consequence_changes(a.live_findings(), c.persisting), b),

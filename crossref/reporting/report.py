@@ -42,7 +42,8 @@ IMPACT_COLUMNS = tuple(NOT_PROBED)
 def read_parts(run_dir: Path) -> dict[str, list[dict]]:
     """All rows of all workers by kind: ``result``, ``finding``, ``example``, ``item``
     and ``note``. A torn last line (a worker killed mid-write) is skipped, not fatal."""
-    rows: dict[str, list[dict]] = {kind: [] for kind in ("result", "finding", "example", "item", "note", "corpus")}
+    rows: dict[str, list[dict]] = {kind: [] for kind in ("result", "finding", "example", "item", "note", "corpus",
+                                                         "recheck")}
     for part in sorted((run_dir / PARTS_DIR).glob("*.jsonl")):
         with open(part, encoding="utf-8") as fh:
             for line in fh:
@@ -63,12 +64,17 @@ def _frame(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
     return df.astype(columns) if len(df) else df.astype(columns)
 
 
-def build_findings(findings: list[dict], examples: list[dict]) -> pd.DataFrame:
+def build_findings(findings: list[dict], examples: list[dict], rechecks: list[dict] = ()) -> pd.DataFrame:
     if not findings:
         return _frame([], FINDING_COLUMNS)
     occ = pd.DataFrame(findings)
     # Deduplicate by signature; count = number of checks (generation phase first) that hit it.
-    gen = occ[occ.get("phase", "generate") != "shrink"] if "phase" in occ else occ
+    gen = occ[~occ["phase"].isin(["shrink", "recheck"])] if "phase" in occ else occ
+    crashed: dict[str, list[int]] = {}  # signature -> [crashed, runs], over every worker that rechecked it
+    for r in rechecks:
+        seen = crashed.setdefault(r["signature"], [0, 0])
+        seen[0] += int(r["crashed"])
+        seen[1] += int(r["runs"])
     counts = (gen if len(gen) else occ).groupby("signature").size()
     first = occ.drop_duplicates("signature", keep="first").set_index("signature")
     # Met by a real program: any occurrence of a watched call, or of a corpus call or its variants.
@@ -99,7 +105,9 @@ def build_findings(findings: list[dict], examples: list[dict]) -> pd.DataFrame:
             example=ex.get("example", ""), shrunk=bool(ex.get("shrunk", False)), repro=ex.get("repro", ""),
             snippet=ex.get("snippet", "") or "", first_item=row.get("item", ""), baseline=False,
             call=ex.get("call", "") or "", **NOT_PROBED, workload=workload.called(str(row.get("op"))),
-            met=bool(met.get(sig, False)), **_where(str(where.get(sig, "") or ""))))
+            met=bool(met.get(sig, False)), **_where(str(where.get(sig, "") or "")),
+            crash_rate=crashed[sig][0] / crashed[sig][1] if sig in crashed else 1.0,
+            flaky=sig in crashed and crashed[sig][0] < crashed[sig][1]))
     df = _frame([dataclasses.asdict(r) for r in out], FINDING_COLUMNS)
     return df.sort_values(by=["severity", "op", "category"],
                           key=lambda s: s.map(severity_rank) if s.name == "severity" else s).reset_index(drop=True)
@@ -171,7 +179,7 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
     parts = read_parts(run_dir)
     results, notes = parts["result"], parts["note"]
     res_df = _frame(results, RESULT_COLUMNS)
-    find_df = build_findings(parts["finding"], parts["example"])
+    find_df = build_findings(parts["finding"], parts["example"], parts["recheck"])
     find_df["baseline"] = find_df["signature"].isin(list(baseline))
     cluster_ids, cluster_table = clusters.build(find_df.to_dict("records"))
     find_df["cluster"] = pd.Series(cluster_ids, index=find_df.index, dtype="string")
@@ -200,7 +208,8 @@ def merge(run_dir: str | os.PathLike, *, meta: dict[str, Any], expected_rows: di
                            "ops": int(grp["op"].nunique()),
                            "ops_with_valid_call": int(grp.loc[grp["valid"], "op"].nunique())}
                      for fam, grp in g}
-    live = find_df[~find_df["category"].isin(list(NOT_FAILING))] if len(find_df) else find_df  # may fail an item
+    live = find_df[~find_df["category"].isin(list(NOT_FAILING)) & ~find_df["flaky"]] if len(find_df) \
+        else find_df  # what may fail an item
     cache = cache_statistics(res_df)
     summary = {
         "torch_version": torch.__version__,
@@ -240,7 +249,7 @@ def impact_statistics(findings: pd.DataFrame) -> dict:
     are on ops real models call (crossref/workload.py)."""
     if not len(findings):
         return {"findings_by_impact": {}, "findings_new_by_impact": {}, "findings_on_workload_ops": 0}
-    live = findings[~findings["category"].isin(list(NOT_FAILING))]
+    live = findings[~findings["category"].isin(list(NOT_FAILING)) & ~findings["flaky"].fillna(False)]
     new = live[(live["known"].fillna("") == "") & ~live["baseline"]]
 
     def count(df: pd.DataFrame) -> dict[str, int]:
@@ -260,8 +269,8 @@ def apply_impacts(run_dir: str | os.PathLike, consequences: dict[str, dict], sta
     find_df = pd.read_parquet(run_dir / "findings.parquet")
     for col, dtype in FINDING_COLUMNS.items():  # a run from before a column existed
         if col not in find_df:
-            find_df[col] = pd.Series([NOT_PROBED.get(col, "") if dtype == "string" else False] * len(find_df),
-                                     dtype=dtype)
+            empty = {"string": NOT_PROBED.get(col, ""), "bool": False, "float64": 1.0, "int64": 0}[dtype]
+            find_df[col] = pd.Series([empty] * len(find_df), dtype=dtype)
     for col in IMPACT_COLUMNS:
         find_df[col] = pd.Series([str(consequences[sig].get(col) or "") if sig in consequences else cur
                                   for sig, cur in zip(find_df["signature"], find_df[col].fillna(""))], dtype="string")
@@ -292,7 +301,7 @@ def mode_statistics(res: pd.DataFrame, findings: pd.DataFrame) -> dict:
     for mode, grp in res.groupby("mode", sort=False):
         applicable = grp[grp["status"] != "not_applicable"]
         f = fnd[fnd["mode"] == mode] if len(fnd) else fnd
-        live = f[~f["category"].isin(list(NOT_FAILING))] if len(f) else f
+        live = f[~f["category"].isin(list(NOT_FAILING)) & ~f["flaky"]] if len(f) else f
         out[str(mode)] = {
             "checks": int(len(grp)),
             "counts_by_status": {k: int(v) for k, v in grp["status"].value_counts().items()},

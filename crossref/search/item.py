@@ -27,6 +27,9 @@ from .verdict import Verdict
 from ..rows import ItemRow, plain
 from .shrink import Shrunk, cost, shrink
 
+#: Times a crash's call runs again in fresh processes to tell a crash from a flaky one.
+RECHECKS = 4
+
 #: Candidates one signature's shrink may check at most, by severity. A shrink of a
 #: small call usually ends well before (no pass helps any more: 13 checks on average in
 #: a ci sweep); the cap keeps a derandomized run deterministic when the time budget is
@@ -54,6 +57,13 @@ class NewFinding:
     checks: tuple[DeviceCheck, ...]  # the shrunk call's checks (real and fake side by side)
     repro: str  # path of its repro script
     shrunk: Shrunk | None  # None: not shrunk (a crash, whose candidates may hang; or no budget left)
+    # A crash, rechecked in fresh processes: (times it crashed, times it ran), the first
+    # run included; a crash that does not always come back is flaky, and not new.
+    crashes: tuple[int, int] | None = None
+
+    @property
+    def flaky(self) -> bool:
+        return self.crashes is not None and self.crashes[0] < self.crashes[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +141,7 @@ class ItemSearch:
         for i, sig in enumerate(order):
             share = max(self.shrink_seconds - (time.monotonic() - start), 0.0) / (len(order) - i)
             found.append(self._shrink(sig, share))
+        found = [n for n in found if not n.flaky]  # a crash that comes and goes is recorded, never new
         result = ItemResult(self.item, self.entry.name, self.examples, self.checks, self.variants, self.valid,
                             tuple(found), explored, time.monotonic() - start)
         if self.checker.recorder is not None:
@@ -156,8 +167,10 @@ class ItemSearch:
                 last["finding"], last["checks"] = hit, tuple(got)
             return hit is not None
 
-        # A crash is not shrunk: a candidate may hang, and wait out the time limit (20 s).
+        # A crash is not shrunk: a candidate may hang, and wait out the time limit (20 s). It is
+        # rechecked instead: heap corruption in a kernel crashes some runs and not others.
         crash = finding.category == "crash"
+        crashes = self._recheck(call, finding) if crash else None
         cap = self.shrink_checks.get(finding.severity, 0)
         shrunk = None
         if not crash and seconds > 0 and cap > 0:
@@ -167,4 +180,19 @@ class ItemSearch:
         autocast = next((ch.autocast for ch in last["checks"] if last["finding"] in ch.findings), "")
         repro = self.checker.store_example(call, last["finding"], shrunk=shrunk is not None, autocast=autocast) \
             if self.checker.recorder is not None else ""
-        return NewFinding(last["finding"], call, last["checks"], repro, shrunk)
+        return NewFinding(last["finding"], call, last["checks"], repro, shrunk, crashes)
+
+    def _recheck(self, call: OpCall, finding: Finding) -> tuple[int, int]:
+        """Run a crash's call again in fresh processes (a crash restarts the isolated
+        child): ``RECHECKS`` times, once for a hang (each waits out the time limit).
+        Returns (crashes, runs), the first run counted, and records them."""
+        times = 1 if "hung" in f"{finding.real} {finding.fake}" else RECHECKS
+        crashed = 1
+        for _ in range(times if self.checker.isolated is not None else 0):
+            got = self.checker.run(call, self.entry.tags, item=self.item, phase="recheck", devices=(finding.device,),
+                                   cache=False, modes=(finding.mode,))
+            crashed += any(f.signature == finding.signature for ch in got for f in ch.findings)
+        runs = 1 + (times if self.checker.isolated is not None else 0)
+        if self.checker.recorder is not None:
+            self.checker.recorder.write("recheck", {"signature": finding.signature, "crashed": crashed, "runs": runs})
+        return crashed, runs

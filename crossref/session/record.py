@@ -37,7 +37,7 @@ class Recorder:
         self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the run
         self._lock = threading.Lock()
         self._pending: list[str] = []
-        self.rows = {"result": 0, "finding": 0, "example": 0, "item": 0, "note": 0, "corpus": 0}
+        self.rows = {"result": 0, "finding": 0, "example": 0, "item": 0, "note": 0, "corpus": 0, "recheck": 0}
 
     def write(self, kind: str, row: dict[str, Any]) -> None:
         """Append a row; it reaches the file at the next ``flush`` (the end of a test
