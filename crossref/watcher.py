@@ -173,6 +173,7 @@ class WatchSession:
         self.skipped: dict[str, str] = {}  # op -> why it is not checked
         self.started = time.time()
         self.checking = False
+        self.errors = 0  # calls the watcher failed to check (each a note in the run's summary)
 
     def wants(self, op: str) -> bool:
         if op in self.skipped:
@@ -213,6 +214,10 @@ class WatchSession:
                 self.skipped[op] = f"on {device}, which this session does not check"
                 return
             search.check(call)
+        except Exception as exc:  # noqa: BLE001 - the watcher never breaks the program it watches
+            self.errors += 1
+            self.recorder.write("note", {"watcher_error": f"{type(exc).__name__}: {str(exc)[:300]}", "op": op,
+                                         "where": user_frame()})
         finally:
             self.checking = False
 

@@ -21,7 +21,9 @@ check like any other). The kinds:
   1 or its leading dim dropped, or two operands that broadcast against each other;
   pointwise ops, and custom ops of several tensors);
 - arguments: a ``memory_format`` of the first tensor's channels-last format, a dim
-  written as its negative equivalent, an empty dim list, a bool flag flipped.
+  written as its negative equivalent, an empty dim list, a bool flag flipped;
+- values kernels branch on: a scalar argument at 0, 1 or -1 (``beta=0``), a size or
+  length argument that disagrees with its tensor (``size+1``, ``size:shorter``).
 
 ``variants(entry, call)`` draws which ones a call gets: one per group (about ten).
 Drawing them, rather than taking all of the dozens a call has, keeps the cost per
@@ -378,6 +380,49 @@ def argument_variants(entry: OpEntry, call: OpCall, first: Slot) -> Iterator[Bui
                 yield _lazy(_with_argument, call, entry, a.name, not current, f"{a.name}={not current}")
 
 
+#: Scalar arguments whose values kernels special-case (beta=0 drops self, alpha=1 skips a
+#: multiply, a zero scale or exponent takes a fast path): the names, beyond Scalar types.
+_SCALAR_TYPES = ("Scalar", "Optional[Scalar]", "number", "Optional[number]", "float", "Optional[float]")
+_SPECIAL_SCALARS = (0, 1, -1)
+#: Arguments that describe a tensor's sizes or lengths (a list, or one int): a variant sets
+#: them so they disagree with the tensor (one element too many or too few), a check
+#: the kernel makes and a fake kernel may not.
+_SIZE_NAMES = frozenset({"size", "sizes", "shape", "output_size", "split_sizes", "lengths", "new_size", "repeats",
+                         "length", "numel", "minlength", "num_classes", "stride"})
+_NOT_VALUES = _DIM_NAMES | {"dtype", "layout", "device", "memory_format", "pin_memory", "reduction", "ignore_index",
+                             "padding_idx", "blank", "correction", "unbiased", "keepdim"}
+
+
+def value_variants(entry: OpEntry, call: OpCall) -> Iterator[Builder]:
+    """Values kernels branch on: each scalar argument (alpha, beta, a fill value, a scale,
+    an exponent: a Scalar or float, or an int that is no dim, size or code) at 0, 1 and
+    -1 where it held another value; and each size or length argument disagreeing with its
+    tensor: a list one element off (an element grown by 1, or one element fewer), an
+    int grown by 1."""
+    for a in entry.schema.arguments:
+        if a.alias_info is not None or a.name in _NOT_VALUES:
+            continue
+        kind = str(a.real_type)
+        value = call.argument(a.name, _MISSING)
+        if a.name in _SIZE_NAMES:
+            if kind.startswith(("List[int]", "Optional[List[int]]")) and isinstance(value, list) and value \
+                    and all(isinstance(v, int) for v in value):
+                yield _lazy(_with_argument, call, entry, a.name, value[:-1] + [value[-1] + 1], f"{a.name}+1")
+                if len(value) > 1:
+                    yield _lazy(_with_argument, call, entry, a.name, value[:-1], f"{a.name}:shorter")
+            elif kind in ("int", "Optional[int]") and isinstance(value, int) and not isinstance(value, bool):
+                yield _lazy(_with_argument, call, entry, a.name, value + 1, f"{a.name}+1")
+            continue
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if kind in _SCALAR_TYPES or (kind in ("int", "Optional[int]") and numeric):
+            current = a.default_value if value is _MISSING else value
+            as_float = isinstance(current, float) or (kind in ("float", "Optional[float]") and not isinstance(current, int))
+            for special in _SPECIAL_SCALARS:
+                new = float(special) if as_float else special
+                if current is None or current != new:
+                    yield _lazy(_with_argument, call, entry, a.name, new, f"{a.name}={new}")
+
+
 # ----------------------------------------------------------------- choosing
 
 
@@ -387,7 +432,8 @@ def groups(entry: OpEntry, call: OpCall, avoid: frozenset[torch.dtype] = frozens
     its own category, and in another; the others' dtypes, or every tensor of the first
     one's dtype together; a 0-d operand; an empty version; for pointwise ops of several
     tensors (and custom ops), a broadcasting operand, and two that broadcast against
-    each other; a mask index; another value of a non-tensor argument."""
+    each other; a mask index; another value of a non-tensor argument; a value kernels
+    branch on (a special scalar, a size that disagrees with its tensor)."""
     found = slots(entry, call)
     if not found:
         return []
@@ -411,6 +457,7 @@ def groups(entry: OpEntry, call: OpCall, avoid: frozenset[torch.dtype] = frozens
         [v for s in rest for v in mutual_broadcast_variant(call, first, s)] if several else [],
         [v for s in rest for v in mask_variants(call, s, first)],
         list(argument_variants(entry, call, first)),
+        list(value_variants(entry, call)),
     ]
     return [g for g in out if g]
 

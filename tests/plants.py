@@ -446,6 +446,22 @@ CONDITIONAL: dict[str, Plant] = {
         _when(lambda a, k: -1 in list(_arg(a, k, 1, "size", [])) and len(_arg(a, k, 1, "size", [])) > 1,
               lambda o, a, k: o.new_empty((*o.shape[:-1], o.shape[-1] + 1))),
         "expand with a -1 size gets the last size one too large"),
+    # Values kernels branch on: a special scalar, a size that disagrees with its tensor.
+    "addmm_beta_zero": Plant(
+        "aten.addmm.default", "stride",
+        _when(lambda a, k: k.get("beta", 1) == 0, lambda o, a, k: _column_major_like(o)),
+        "addmm with beta=0 (self ignored) answers column-major strides"),
+    "add_alpha_zero": Plant(
+        "aten.add.Tensor", "shape",
+        _when(lambda a, k: k.get("alpha", 1) == 0 and isinstance(a[1], torch.Tensor),
+              lambda o, a, k: o.new_empty(a[0].shape) if tuple(a[0].shape) != tuple(o.shape)
+              else o.new_empty((*o.shape, 1))),
+        "add with alpha=0 answers self's shape (other only scales to nothing)"),
+    "view_size_disagrees": Plant(
+        "aten.view.default", "missing_error",
+        _accept_when(lambda a, k: -1 not in list(_arg(a, k, 1, "size", [])),
+                     lambda a, k: a[0].new_empty(list(_arg(a, k, 1, "size", [])))),
+        "view accepts a size whose element count disagrees with the tensor's"),
 }
 
 

@@ -141,3 +141,18 @@ def test_a_call_gets_one_variant_per_group():
     for chosen in picked:
         assert 1 <= len(chosen) <= len(groups)
         assert all(v.variant for v in chosen)
+
+
+def test_values_kernels_branch_on_are_variants(every_variant):
+    """Scalars at 0, 1 and -1 (add's alpha, sum's dtype-free scalars), and a size that
+    disagrees with its tensor; each changes only that argument."""
+    special = [(c, v) for _, c, v in every_variant if v.variant.startswith("alpha=")]
+    assert {float(v.variant.split("=")[1]) for _, v in special} == {0.0, 1.0, -1.0}
+    for call, v in special:
+        assert v.argument("alpha") == float(v.variant.split("=")[1]) and v.args[:2] == call.args[:2]
+    entry = catalog.entry("aten.view.default")
+    from crossref.check.opcall import OpCall, StorageSpec, TensorSpec
+
+    view = OpCall("aten.view.default", (TensorSpec(0, (2, 3), (3, 1)), [3, 2]), (), (StorageSpec(torch.float32, 6),))
+    sizes = {b().variant: b().argument("size") for b in V.value_variants(entry, view)}
+    assert sizes == {"size+1": [3, 3], "size:shorter": [3]}

@@ -191,3 +191,21 @@ def test_a_projects_tests_under_watch_give_the_corpus_that_finds_a_bug_the_sweep
     seeded = sweep("seeded", f"--crossref-corpus={tmp_path / 'watched'}")
     stride = seeded[seeded["category"] == "stride"]
     assert len(stride) == 1 and stride.iloc[0]["met"], seeded[["category", "example", "met"]]
+
+
+def test_the_watcher_never_breaks_the_program(tmp_path, monkeypatch):
+    """A failure of the watcher's own (here: every check raising) is a note in the run;
+    the program runs on with its real results. An empty tensor is captured too."""
+    from crossref.search.item import ItemSearch
+
+    def broken(self, call):
+        raise RuntimeError("the check broke")
+
+    monkeypatch.setattr(ItemSearch, "check", broken)
+    with crossref.watch(tmp_path / "run") as session:
+        out = torch.relu(torch.randn(3)) + torch.ones(0).sum()
+    assert out.shape == (3,) and session.errors >= 2
+    notes = session.summary["notes"]
+    assert any("the check broke" in n.get("watcher_error", "") for n in notes)
+    empty = capture(torch.ops.aten.add.Tensor, (torch.ones(0), torch.ones(0)), {})
+    assert materialize(empty, "cpu")[2][0].numel() == 0

@@ -327,7 +327,8 @@ def storage_values(spec: StorageSpec) -> torch.Tensor:
     g = torch.Generator().manual_seed(spec.seed)
     n, dtype = spec.numel, spec.dtype
     if spec.fill == "captured":
-        held = torch.frombuffer(bytearray(spec.data or b""), dtype=getattr(torch, spec.data_dtype or "uint8"))
+        kept = getattr(torch, spec.data_dtype or "uint8")
+        held = torch.frombuffer(bytearray(spec.data), dtype=kept) if spec.data else torch.zeros(0, dtype=kept)
         values = held[:n].to(dtype)
         return values if values.numel() == n else torch.cat([values, torch.zeros(n - values.numel(), dtype=dtype)])
     if spec.fill == "zeros":
