@@ -243,6 +243,12 @@ def _is_0d(t) -> bool:
     return isinstance(t, torch.Tensor) and t.dim() == 0
 
 
+def _pieces(t, sizes, dim):
+    """The pieces split_with_sizes would answer for ``sizes`` along ``dim``, whatever their sum."""
+    dim = dim % t.dim()
+    return [t.new_empty((*t.shape[:dim], s, *t.shape[dim + 1:])) for s in sizes]
+
+
 def _keep(dtype):
     return lambda o, a, k: o.to(dtype)
 
@@ -457,11 +463,11 @@ CONDITIONAL: dict[str, Plant] = {
               lambda o, a, k: o.new_empty(a[0].shape) if tuple(a[0].shape) != tuple(o.shape)
               else o.new_empty((*o.shape, 1))),
         "add with alpha=0 answers self's shape (other only scales to nothing)"),
-    "view_size_disagrees": Plant(
-        "aten.view.default", "missing_error",
-        _accept_when(lambda a, k: -1 not in list(_arg(a, k, 1, "size", [])),
-                     lambda a, k: a[0].new_empty(list(_arg(a, k, 1, "size", [])))),
-        "view accepts a size whose element count disagrees with the tensor's"),
+    "split_sizes_disagree": Plant(
+        "aten.split_with_sizes.default", "missing_error",
+        _accept_when(lambda a, k: a[0].dim() > 0 and all(s >= 0 for s in _arg(a, k, 1, "split_sizes", [])),
+                     lambda a, k: _pieces(a[0], list(_arg(a, k, 1, "split_sizes", [])), _arg(a, k, 2, "dim", 0))),
+        "split_with_sizes accepts sizes that do not add up to the split dim"),
 }
 
 
