@@ -1,6 +1,7 @@
 # crossref: the two commands of the README, each setting up everything it needs.
 #   make sweep   the main job: a crossref sweep over the ATen operators (pytest -n auto)
 #   make test    the harness's own tests
+#   make docs    the docs tree (docs/), built strictly
 # TORCH picks the torch to test (default: the pinned CPU build); ARGS passes pytest options.
 
 PYTHON ?= python3
@@ -11,7 +12,7 @@ ARGS   ?=
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.crossref-installed
 
-.PHONY: sweep test setup clean
+.PHONY: sweep test setup docs clean
 
 setup: $(STAMP)
 
@@ -19,7 +20,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip "setuptools>=70.1"  # 70.1+ builds wheels on its own (tests build one)
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q -e ".[docs]"
 	touch $@
 
 # pytest exits 1 when it finds mismatches: that is a result, not a broken run.
@@ -33,6 +34,10 @@ sweep: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests -n auto -q $(ARGS)
+
+# The docs (docs/, mkdocs.yml): a broken link or a page left out of the nav fails the build.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict -q
 
 clean:
 	rm -rf $(VENV) .hypothesis reports/2* reports/latest

@@ -249,12 +249,17 @@ def test_custom_op_usage_errors_are_one_line(sweep_run, args, message):
     assert "Traceback" not in err, err
 
 
-# ----------------------------------------------------------------- the README's example, as written
+# ----------------------------------------------------------------- the guide's example, as written
+
+#: The custom-op guide, whose first example is run as written.
+GUIDE = TESTS.parent / "docs" / "guide" / "custom-ops.md"
+
 
 def _readme_block(heading: str) -> str:
-    text = (TESTS.parent / "README.md").read_text()
-    section = text.split(f"## {heading}\n", 1)[1]
-    return section.split("```python\n", 1)[1].split("```", 1)[0]
+    """The first python block of the custom-op guide (its page title is ``heading``)."""
+    text = GUIDE.read_text()
+    assert text.startswith(f"# {heading}\n"), text[:80]
+    return text.split("```python\n", 1)[1].split("```", 1)[0]
 
 
 def test_the_readme_example_finds_and_shrinks_the_wrong_fake_kernel(tmp_path):
@@ -267,8 +272,8 @@ def test_the_readme_example_finds_and_shrinks_the_wrong_fake_kernel(tmp_path):
                for line in lines), done.stdout
     assert any(line.startswith("[medium stride] cpu out[0].stride:") and "permuted" in line for line in lines), \
         done.stdout
-    # The README shows the output it prints.
-    shown = (TESTS.parent / "README.md").read_text().split("prints (each call shrunk", 1)[1].split("```\n", 2)[1]
+    # The guide shows the output it prints.
+    shown = GUIDE.read_text().split("prints (each call shrunk", 1)[1].split("```\n", 2)[1]
     assert shown.strip().splitlines() == lines, (shown, done.stdout)
 
 
