@@ -40,6 +40,7 @@ class Controller:
         self.start = time.time()
         self.rows: dict[str, int] = {}  # worker id -> result rows it wrote
         self.lost: list[dict] = []  # xdist workers that died mid-run
+        self.gpus: dict[str, str] = {}  # worker id -> the runner's GPU it was pinned to (its cuda:0)
         self.summary: dict | None = None
         self.progress = None
         if config.option.verbose >= 0 and not os.environ.get("CI") and sys.stdout.isatty():
@@ -56,6 +57,9 @@ class Controller:
         rows = getattr(node, "workeroutput", {}).get("crossref_rows")
         if rows is not None:
             self.rows[node.workerinput["workerid"]] = rows["result"]
+        gpu = getattr(node, "workeroutput", {}).get("crossref_gpu")
+        if gpu:
+            self.gpus[node.workerinput["workerid"]] = gpu
         if error is not None:  # the worker process died (killed from outside, out of memory...)
             self.lost.append({"worker": node.workerinput["workerid"], "error": str(error)[:300], "item": ""})
 
@@ -107,6 +111,7 @@ class Controller:
             "ops_skipped": {e.name: r for e in entries if (r := skip_reason(e, tuple(opts.devices)))},
             "wall_seconds": time.time() - self.start,
             "workers_lost": self.lost,
+            "gpus_by_worker": dict(sorted(self.gpus.items())),
         })
         self.rows = expected
         if opts.watch and self.summary.get("findings_new") and session.exitstatus == pytest.ExitCode.OK:

@@ -102,6 +102,12 @@ def pytest_addoption(parser):
                 help="run the K-th of N deterministic shares of the test items (for N CI runners)")
     g.addoption("--crossref-all-strides", dest="crossref_all_strides", action="store_true", default=False,
                 help="compare strides of every dim, not only the significant ones")
+    g.addoption("--crossref-workers-per-gpu", dest="crossref_workers_per_gpu", metavar="N", default=None,
+                help="with GPUs, xdist workers each GPU takes: -n auto starts GPUs x N workers, and each worker is "
+                "pinned to one GPU (CUDA_VISIBLE_DEVICES from its worker id) (default 1)")
+    g.addoption("--crossref-gpu-memory-fraction", dest="crossref_gpu_memory_fraction", metavar="F", default=None,
+                help="share of its GPU's memory each process may allocate (torch.cuda.set_per_process_memory_fraction; "
+                "for several workers per GPU)")
     g.addoption("--crossref-watch", dest="crossref_watch", action="store_true", default=False,
                 help="run the collected tests (a project's own suite) under crossref's watcher: every ATen and "
                 "custom op they run is checked real against fake, and the run is written like a sweep's, with "
@@ -152,9 +158,45 @@ def active(config) -> bool:
     return False
 
 
+def _per_gpu(config) -> int:
+    """--crossref-workers-per-gpu, validated (a usage error names the value)."""
+    text = config.getoption("crossref_workers_per_gpu", None)
+    if text is None:
+        return 1
+    if not str(text).isdigit() or int(text) < 1:
+        raise pytest.UsageError(f"--crossref-workers-per-gpu={text!r} must be a whole number of at least 1")
+    return int(text)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto`` on a machine with GPUs: the GPUs times the workers each takes (one
+    per CPU core otherwise, xdist's own count)."""
+    if not active(config):
+        return None
+    from crossref.session import gpus
+
+    return gpus.auto_workers(_per_gpu(config))
+
+
 def pytest_configure(config):
     if not active(config):
         return
+    if hasattr(config, "workerinput"):
+        # Before anything initialises CUDA: this worker's GPU becomes its only visible one.
+        from crossref.session import gpus
+
+        pinned = gpus.pin(config.workerinput["workerid"], _per_gpu(config))
+        config.workerinput["crossref_gpu"] = pinned or ""
+    fraction = config.getoption("crossref_gpu_memory_fraction", None)
+    if fraction is not None:
+        try:
+            value = float(fraction)
+        except ValueError:
+            raise pytest.UsageError(f"--crossref-gpu-memory-fraction={fraction!r} is not a number") from None
+        if not 0 < value <= 1:
+            raise pytest.UsageError(f"--crossref-gpu-memory-fraction={fraction!r} must be in (0, 1]")
+        os.environ["CROSSREF_GPU_MEMORY_FRACTION"] = str(value)  # every process of the run (isolation children)
     from crossref.check import catalog
     from crossref.session.options import parse_options
 

@@ -72,3 +72,4 @@ class Worker:
             self.rows = self._session.close()
         if is_worker(self.config):
             self.config.workeroutput["crossref_rows"] = self.rows or {"result": 0}
+            self.config.workeroutput["crossref_gpu"] = self.config.workerinput.get("crossref_gpu", "")

@@ -15,6 +15,7 @@ was running. The consequence probes (crossref/impact/probes.py) run in Children 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import signal
 import time
 from dataclasses import dataclass
@@ -83,6 +84,9 @@ def _serve(conn, progress, factory, args: tuple, imports: list = ()) -> None:  #
     def report(value: int) -> None:
         progress.value = value
 
+    from .gpus import apply_memory_fraction
+
+    apply_memory_fraction()
     handle = factory(*args, report)
     conn.send("ready")
     while True:
@@ -92,7 +96,12 @@ def _serve(conn, progress, factory, args: tuple, imports: list = ()) -> None:  #
             return
         if msg is None:
             return
-        conn.send(handle(msg))
+        answer = handle(msg)
+        if isinstance(answer, Poisoned):  # the process cannot go on: answer, then make way for a fresh one
+            conn.send(answer)
+            conn.close()
+            os._exit(0)
+        conn.send(answer)
         progress.value = 0
 
 
@@ -211,11 +220,47 @@ class Child:
         self.proc = self.conn = None
 
 
+@dataclass(frozen=True, slots=True)
+class Poisoned:
+    """A request's answer from a child whose process can no longer work (a sticky CUDA
+    error poisons the context: every later CUDA call fails): the child exits after
+    sending it, and the next request starts a fresh one."""
+
+    answer: object
+    message: str  # the error that poisoned it
+    progress: int
+
+
+#: Errors after which a CUDA context is unusable for the rest of its process.
+STICKY_CUDA_ERRORS = ("device-side assert triggered", "an illegal memory access was encountered",
+                      "misaligned address", "unspecified launch failure", "an illegal instruction was encountered",
+                      "CUBLAS_STATUS_EXECUTION_FAILED", "CUDA error: operation not permitted when stream is capturing")
+
+
+def sticky_error(checks, devices: tuple[str, ...]) -> tuple[str, int] | None:
+    """The first error among ``checks``' outcomes that poisons a CUDA context, with where
+    it happened as a progress value (the device, and the real or fake side), or None."""
+    for ch in checks:
+        for side, outcome in (("real", ch.real), ("fake", ch.fake), ("fake", ch.repeat), ("fake", ch.fresh)):
+            err = getattr(outcome, "error", None)
+            if err is not None and any(s in err.message for s in STICKY_CUDA_ERRORS):
+                d = devices.index(ch.device) if ch.device in devices else 0
+                return err.short(), d * len(PHASES) + PHASES.index(side)
+    return None
+
+
 def _checker(checker_kwargs: dict, report):  # pragma: no cover - in the child
-    """The check handler of a child: ``Checker.compute`` of each request."""
+    """The check handler of a child: ``Checker.compute`` of each request; a check that
+    poisoned the CUDA context is answered ``Poisoned`` (the child then exits)."""
     checker = Checker(recorder=None, **checker_kwargs)
     checker.progress = lambda device_index, phase: report(device_index * len(PHASES) + PHASES.index(phase))
-    return lambda msg: checker.compute(*msg)
+
+    def handle(msg):
+        checks = checker.compute(*msg)
+        poison = sticky_error(checks, tuple(checker.devices))
+        return Poisoned(checks, *poison) if poison else checks
+
+    return handle
 
 
 class Isolated:
@@ -241,6 +286,10 @@ class Isolated:
         answer = self.child.ask((call, tags, devices, cache, modes))
         if isinstance(answer, Died):
             return [crash_check(call, self.devices, answer.progress, answer.how, answer.seconds)]
+        if isinstance(answer, Poisoned):  # a crash of this call; the child is gone, the next starts fresh
+            self.child.kill()
+            return [crash_check(call, self.devices, answer.progress, f"poisoned its CUDA context: {answer.message}",
+                                0.0)]
         return answer
 
 
