@@ -107,12 +107,22 @@ def main() -> int:
     parser.add_argument("--out", default="reports/watch-models", help="where the runs are written")
     parser.add_argument("--models", default=None, help="model names to run (default: all)")
     parser.add_argument("--no-compile", action="store_true", help="leave out the compile backend")
+    parser.add_argument("--compile-only", action="store_true", help="only the compile backend")
     a = parser.parse_args()
     out = Path(a.out)
     todo = jobs(set(a.models.split(",")) if a.models else None)
     rows = []
     stock_first: dict[str, str] = {}
     continuing_all: dict[str, str] = {}
+    if not a.compile_only:
+        eager_part(todo, out, rows, stock_first, continuing_all)
+    if not a.no_compile:
+        compile_part(todo, out)
+    return 0
+
+
+def eager_part(todo, out: Path, rows: list, stock_first: dict, continuing_all: dict) -> None:
+    """Every job bare, watched, under CrossRefFakeMode (stock and continuing); the table."""
     with crossref.watch(out / "eager", eager=False, program="models") as session:
         for job in todo:
             name, how, _ = job
@@ -152,23 +162,27 @@ def main() -> int:
     bare_total = sum(r[2] for r in rows)
     print(f"time: bare {bare_total:.1f} s, watched {sum(r[3] for r in rows):.1f} s, "
           f"CrossRefFakeMode {sum(r[4] for r in rows):.1f} s (watch cost includes each new finding's shrinking)")
-    if not a.no_compile:
-        with crossref.watch(out / "compiled", eager=False) as compiled:
-            for job in [j for j in todo if j[1] == "float32"]:
-                name, how, _ = job
-                torch._dynamo.reset()
-                start = time.perf_counter()
-                try:
-                    _compiled_step(name)
-                except Exception as exc:  # noqa: BLE001
-                    print(f"  {name}: compile failed: {type(exc).__name__}: {str(exc)[:100]}")
-                print(f"{name:34} compiled with backend='crossref': {time.perf_counter() - start:6.1f} s", flush=True)
-        cf = pd.read_parquet(out / "compiled" / "findings.parquet")
-        cf = cf[cf["category"] != "unsupported"]
-        c = compiled.summary
-        print(f"backend: {c['distinct_calls']} distinct calls ({c['ops_checked']} ops), {len(cf)} findings on "
-              f"{cf['op'].nunique()} ops: {sorted(cf['op'].unique())}")
-    return 0
+
+
+def compile_part(todo, out: Path) -> None:
+    """The float32 jobs through torch.compile(backend="crossref"), in one watched run."""
+    import pandas as pd
+
+    with crossref.watch(out / "compiled", eager=False) as compiled:
+        for job in [j for j in todo if j[1] == "float32"]:
+            name, how, _ = job
+            torch._dynamo.reset()
+            start = time.perf_counter()
+            try:
+                _compiled_step(name)
+            except Exception as exc:  # noqa: BLE001
+                print(f"  {name}: compile failed: {type(exc).__name__}: {str(exc)[:100]}")
+            print(f"{name:34} compiled with backend='crossref': {time.perf_counter() - start:6.1f} s", flush=True)
+    cf = pd.read_parquet(out / "compiled" / "findings.parquet")
+    cf = cf[cf["category"] != "unsupported"]
+    c = compiled.summary
+    print(f"backend: {c['distinct_calls']} distinct calls ({c['ops_checked']} ops), {len(cf)} findings on "
+          f"{cf['op'].nunique()} ops: {sorted(cf['op'].unique())}")
 
 
 def _compiled_step(name: str) -> None:

@@ -564,6 +564,7 @@ def is_plain_tensor(t: torch.Tensor) -> bool:
 def inductor_decompositions() -> dict:
     """The decompositions inductor traces with (what AOTAutograd hands inductor), for
     the ``crossref`` compile backend: the ops it checks are the ones inductor receives."""
+    import torch._inductor.lowering  # noqa: F401  (some decompositions, convolution's, look it up as an attribute)
     from torch._inductor.decomposition import select_decomp_table
 
     return select_decomp_table()

@@ -213,7 +213,8 @@ class WatchSession:
             if device not in self.checker.devices:
                 self.skipped[op] = f"on {device}, which this session does not check"
                 return
-            search.check(call)
+            with _no_autocast():  # the watcher sees calls autocast has cast already: not again
+                search.check(call)
         except Exception as exc:  # noqa: BLE001 - the watcher never breaks the program it watches
             self.errors += 1
             self.recorder.write("note", {"watcher_error": f"{type(exc).__name__}: {str(exc)[:300]}", "op": op,
@@ -240,6 +241,18 @@ class WatchSession:
                                            "count": self.seen.get(key, 1), "where": call.where})
         self.recorder.flush()
         return results
+
+
+@contextlib.contextmanager
+def _no_autocast() -> Iterator[None]:
+    """Autocast off for the block, on every device type that has it: a program under
+    autocast reaches the dispatcher with its arguments cast, and a check that ran the
+    call under the program's autocast would cast them a second time."""
+    with contextlib.ExitStack() as stack:
+        for device in ("cpu", "cuda"):
+            if device == "cpu" or torch.cuda.is_available():
+                stack.enter_context(torch.autocast(device, enabled=False))
+        yield
 
 
 def _devices() -> tuple[str, ...]:

@@ -209,3 +209,28 @@ def test_the_watcher_never_breaks_the_program(tmp_path, monkeypatch):
     assert any("the check broke" in n.get("watcher_error", "") for n in notes)
     empty = capture(torch.ops.aten.add.Tensor, (torch.ones(0), torch.ones(0)), {})
     assert materialize(empty, "cpu")[2][0].numel() == 0
+
+
+def test_a_program_under_autocast_is_checked_as_its_kernels_see_it(tmp_path, monkeypatch):
+    """The watcher sees calls autocast has cast already (batch norm's statistics stay
+    float32 beside a bfloat16 input): they are checked with autocast off, as the kernels
+    saw them, not cast a second time; the known divergence of the saved statistics'
+    dtype under autocast is found."""
+    from crossref.search.item import ItemSearch
+
+    seen = []
+    check = ItemSearch.check
+
+    def spy(self, call):
+        seen.append(torch.is_autocast_enabled("cpu"))
+        return check(self, call)
+
+    monkeypatch.setattr(ItemSearch, "check", spy)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU()).train()
+    with torch.autocast("cpu", dtype=torch.bfloat16), crossref.watch(tmp_path / "run", ops="aten.native_batch_norm*"):
+        model(torch.randn(2, 3, 6, 6)).float().sum().backward()
+    assert seen and not any(seen)
+    found = pd.read_parquet(tmp_path / "run" / "findings.parquet")
+    dtype = found[(found["op"] == "aten.native_batch_norm.default") & (found["category"] == "dtype")]
+    assert set(dtype["field"]) == {"out[1].dtype", "out[2].dtype"} and (dtype["real"] == "float32").all()
