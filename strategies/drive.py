@@ -85,10 +85,13 @@ def drive(entry: OpEntry, check: Check, *, examples: int, seed: int = 0, with_va
     that takes floats only spends its budget on floats. ``fixed``: arguments by name
     with a value or a strategy (``op_calls``); a variant that would change one of them
     is not checked. A custom op draws more examples while fewer than half of them were
-    valid (``CUSTOM_VALID_SHARE``). ``seeds``: calls to check first (a corpus of calls
-    real programs made: crossref/watch.py), each with its variants and each counting
-    as one example of the budget; the draws fill the rest. Returns the number of
-    examples checked (fewer than asked only if draws kept being rejected)."""
+    valid (``CUSTOM_VALID_SHARE``). ``seeds``: calls real programs made (a corpus:
+    crossref/watcher.py), checked with their variants after the draws and on top of
+    the budget, at most ``examples`` of them (the first: a corpus lists the most made
+    first), on a stream of their own: the draws are the same with or without a corpus,
+    so a seeded run checks everything an unseeded one does. Returns the number of
+    examples checked, seeds included (fewer than asked only if draws kept being
+    rejected)."""
 
     avoid: set[torch.dtype] = set()  # dtypes the kernel refused: drawn no more for this op
 
@@ -126,16 +129,17 @@ def drive(entry: OpEntry, check: Check, *, examples: int, seed: int = 0, with_va
                     verdict(variant)
 
     rng = random.Random(item_seed(seed, entry.name))
-    for call in seeded:
-        current[:] = [call]
-        replay.hypothesis.fuzz_one_input(rng.randbytes(EXAMPLE_BYTES))
     fuzz = explore.hypothesis.fuzz_one_input
     target, most = examples, examples
     if entry.namespace != "aten":
         target, most = int(examples * CUSTOM_VALID_SHARE), examples * CUSTOM_MAX_FACTOR
-    drawn, tries = len(seeded), 0
+    drawn, tries = 0, 0
     while (drawn < examples or valid[0] < target and drawn < most) and tries < most * MAX_INVALID_PER_EXAMPLE:
         tries += 1
         if fuzz(rng.randbytes(EXAMPLE_BYTES)) is not None:
             drawn += 1
-    return drawn
+    corpus_rng = random.Random(item_seed(seed, entry.name + ":corpus"))
+    for call in seeded:
+        current[:] = [call]
+        replay.hypothesis.fuzz_one_input(corpus_rng.randbytes(EXAMPLE_BYTES))
+    return drawn + len(seeded)

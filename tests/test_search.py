@@ -102,6 +102,30 @@ def test_the_same_seed_draws_the_same_calls_and_another_seed_others():
     assert item_seed(0, "aten.mul.Tensor") != item_seed(0, "aten.add.Tensor")
 
 
+def test_corpus_seeds_come_on_top_of_the_budget_and_leave_the_draws_as_they_were():
+    """A corpus adds its calls (at most a budget's worth, the most made first) after
+    the draws, which are the same as without it: a seeded run checks everything an
+    unseeded one does."""
+    import dataclasses
+
+    entry = catalog.entry("aten.mul.Tensor")
+
+    def run(seeds):
+        calls = []
+        n = drive(entry, lambda c: calls.append(c) or True, examples=10, seed=3, seeds=seeds)
+        return n, calls
+
+    n, alone = run(None)
+    drawn = [c for c in alone if not c.variant]
+    corpus = [dataclasses.replace(c, origin="corpus") for c in drawn] * 2  # more than a budget
+    n_seeded, seeded = run(corpus)
+    assert n == 10 and n_seeded == 20
+    assert [c.describe() for c in seeded[:len(alone)]] == [c.describe() for c in alone]
+    rest = [c for c in seeded[len(alone):] if not c.variant]
+    assert [c.describe() for c in rest] == [c.describe() for c in corpus[:10]]
+    assert all(c.origin == "corpus" for c in rest)
+
+
 def test_every_example_of_the_budget_is_drawn_whatever_the_check_says():
     entry = catalog.entry("aten.mm.default")
     for answer in (True, False, Verdict(False), Verdict(True)):
