@@ -198,7 +198,7 @@ def test_status():
 def test_vocabulary_matches_design():
     assert set(CATEGORIES) == {"shape", "dtype", "device", "layout", "stride", "storage_offset", "alias", "mutation",
                                "requires_grad", "conj_neg", "structure", "value", "missing_error", "spurious_error",
-                               "unsupported", "cache", "specialization", "crash"}
+                               "unsupported", "cache", "specialization", "crash", "backend_error"}
     assert set(STATUSES) == {"match", "mismatch", "unsupported", "both_raised", "invalid", "crash", "not_applicable"}
     assert set(SEVERITIES) == {"high", "medium", "low", "info"}
 
