@@ -175,6 +175,31 @@ def test_a_spawned_isolation_child_imports_the_modules_of_custom_ops():
     assert [f.category for f in check.findings] == ["missing_error"]
 
 
+def test_a_forked_child_where_autograd_cannot_run_gives_way_to_a_spawned_one(monkeypatch):
+    """A CUDA build of torch refuses a backward in a process forked after the parent ran
+    one; both sides of every backward check would raise and the findings would be lost
+    (torch 2.11+cu130 lost this planted backward bug so). Simulated: the forked child
+    reports autograd broken, the parent spawns one, and the backward finding is found."""
+    import dataclasses
+
+    from crossref.check.opcall import CallBuilder, StorageSpec, TensorSpec
+    from crossref.session import isolate
+
+    assert isolate.autograd_after_fork() is None  # autograd works in this process
+    monkeypatch.setattr(isolate, "autograd_after_fork", lambda: "RuntimeError: Unable to handle autograd's threading")
+    b = CallBuilder()
+    x = TensorSpec(b.add_storage(StorageSpec(torch.float32, 4, requires_grad=True)), (2, 2), (2, 1))
+    call = dataclasses.replace(b.build("crossref_test.half.default", [x], {}), grad_layout="transposed")
+    isolated = isolate.Isolated({"devices": ("cpu",), "all_strides": False, "checks": ("forward",)})
+    try:
+        checks = isolated.compute(call, frozenset(), None, False, ("static", "backward"))
+        assert not isolated.child.forked and "autograd" in isolated.child.respawned
+    finally:
+        isolated.close()
+    backward = next(ch for ch in checks if ch.mode == "backward")
+    assert backward.real.error is None and [f.category for f in backward.findings] == ["stride"], backward
+
+
 def test_a_cuda_only_op_skips_cleanly_without_a_gpu():
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")

@@ -52,7 +52,31 @@ def _cuda_initialized() -> bool:
     return bool(torch.cuda.is_available() and torch.cuda.is_initialized())
 
 
-def _serve(conn, progress, factory, args: tuple, imports: list = ()) -> None:  # pragma: no cover - in the child
+#: What torch's autograd engine raises for a backward in a process forked after the
+#: parent's backward started the engine's device threads (a CUDA build of torch does, with
+#: or without a GPU): the child can never run a backward.
+AUTOGRAD_FORK_ERROR = "autograd's threading in combination with fork-based multiprocessing"
+
+
+def autograd_after_fork() -> str | None:  # pragma: no cover - in the child
+    """In a forked child: None when autograd works here, else why not. Without this
+    check every backward check of such a child raises, on the real and the fake side
+    alike, and reads as ``both_raised``: the backward findings would be lost silently."""
+    import torch
+
+    try:
+        # The parent may have forked from inside no_grad (the watcher checks so).
+        with torch.inference_mode(False), torch.enable_grad():
+            x = torch.ones(1, requires_grad=True)
+            torch.autograd.grad((x * 2).sum(), x)
+    except Exception as exc:  # noqa: BLE001 - anything else is for the checks to meet, not this probe
+        if AUTOGRAD_FORK_ERROR in str(exc):
+            return str(exc).splitlines()[0]
+    return None
+
+
+def _serve(conn, progress, factory, args: tuple, imports: list | None = None) -> None:  # pragma: no cover
+    """The child's loop (``imports`` None: forked, else spawned with the modules to import)."""
     import os
 
     import torch
@@ -87,6 +111,10 @@ def _serve(conn, progress, factory, args: tuple, imports: list = ()) -> None:  #
     from .gpus import apply_memory_fraction
 
     apply_memory_fraction()
+    broken = autograd_after_fork() if imports is None else None
+    if broken:  # this forked child cannot run a backward: the parent starts a spawned one instead
+        conn.send(("respawn", broken))
+        return
     handle = factory(*args, report)
     conn.send("ready")
     while True:
@@ -132,6 +160,7 @@ class Child:
         self.conn = None
         self.progress = None
         self.sent = 0.0  # when the request in flight was sent
+        self.respawned = ""  # why children are spawned rather than forked, once a forked one could not work
 
     @property
     def forked(self) -> bool:
@@ -143,7 +172,7 @@ class Child:
         # A spawned child starts bare: it imports the modules that register custom ops.
         from ..check.catalog import registering_imports
 
-        imports = [] if self.forked else registering_imports()
+        imports = None if self.forked else registering_imports()
         self.proc = self.ctx.Process(target=_serve, args=(child, self.progress, self.factory, self.args, imports),
                                      daemon=True, name="crossref-executor")
         self.proc.start()
@@ -151,10 +180,16 @@ class Child:
         self.conn = parent
         # A child that cannot even start is the harness's problem, not an op's crash.
         try:
-            ready = parent.poll(STARTUP_SECONDS) and parent.recv() == "ready"
+            answer = parent.recv() if parent.poll(STARTUP_SECONDS) else None
         except (EOFError, OSError):
-            ready = False
-        if not ready:
+            answer = None
+        if isinstance(answer, tuple) and answer[0] == "respawn" and self.forked:
+            # Autograd cannot run in a child forked from this process any more (its
+            # engine's threads have started): from now on children are spawned.
+            self.kill()
+            self.ctx, self.respawned = mp.get_context("spawn"), answer[1]
+            return self.start()
+        if answer != "ready":
             code = self.kill()
             raise ExecutorError(f"the crash-isolation child did not start ({_death(code)}); "
                                 "run with --crossref-no-isolate to see why")
