@@ -588,3 +588,26 @@ def filled_uninitialized_memory() -> Iterator[None]:
     finally:
         torch.utils.deterministic.fill_uninitialized_memory = fill
         torch.use_deterministic_algorithms(was, warn_only=warn_only)
+
+
+@contextlib.contextmanager
+def tf32(enabled: bool) -> Iterator[None]:
+    """TF32 for CUDA matmuls and cuDNN convolutions on (or off) inside, restored after.
+    torch 2.9 added ``fp32_precision`` settings beside the older ``allow_tf32`` flags and
+    warns when a program mixes the two: set whichever this torch has."""
+    matmul, conv = torch.backends.cuda.matmul, torch.backends.cudnn
+    if hasattr(matmul, "fp32_precision") and hasattr(getattr(conv, "conv", None), "fp32_precision"):
+        saved = matmul.fp32_precision, conv.conv.fp32_precision
+        value = "tf32" if enabled else "ieee"
+        matmul.fp32_precision = conv.conv.fp32_precision = value
+        try:
+            yield
+        finally:
+            matmul.fp32_precision, conv.conv.fp32_precision = saved
+        return
+    saved = matmul.allow_tf32, conv.allow_tf32
+    matmul.allow_tf32 = conv.allow_tf32 = enabled
+    try:
+        yield
+    finally:
+        matmul.allow_tf32, conv.allow_tf32 = saved

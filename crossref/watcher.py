@@ -83,11 +83,19 @@ def call_key(op, args: tuple, kwargs: dict) -> tuple | None:
     return tuple(parts)
 
 
+def call_device(tensors: list[torch.Tensor]) -> torch.device:
+    """The device a call runs on: its first tensor's not on the CPU (a CPU scalar beside
+    CUDA tensors is an argument of a CUDA call), else the CPU."""
+    return next((t.device for t in tensors if t.device.type != "cpu"), torch.device("cpu"))
+
+
 def capture(op, args: tuple, kwargs: dict, *, where: str = "") -> OpCall:
     """The call as an OpCall: each storage the tensors use, as far as they reach, with
     the values the program passed; each tensor a view geometry over it (tensors that
-    share a storage share it here too)."""
+    share a storage share it here too). A CPU tensor of a call on another device keeps
+    its place (``StorageSpec.host``: ``cpu``, or ``pinned``)."""
     tensors = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]
+    device = call_device(tensors)
     spans: dict[Any, list] = {}  # storage -> [low, high, example tensor]
     for t in tensors:
         key = _torch.storage_identity(t)
@@ -104,7 +112,8 @@ def capture(op, args: tuple, kwargs: dict, *, where: str = "") -> OpCall:
         storages.append(StorageSpec(t.dtype, high - low, "captured", requires_grad=any(
             x.requires_grad for x in tensors if _torch.storage_identity(x) == key),
             data=raw.view(torch.uint8).numpy().tobytes() if raw.numel() else b"",
-            data_dtype=str(t.dtype).removeprefix("torch.")))
+            data_dtype=str(t.dtype).removeprefix("torch."),
+            host="" if t.device.type != "cpu" or device.type == "cpu" else "pinned" if t.is_pinned() else "cpu"))
 
     def spec(value: Any) -> Any:
         if isinstance(value, torch.Tensor):
@@ -113,7 +122,7 @@ def capture(op, args: tuple, kwargs: dict, *, where: str = "") -> OpCall:
             return TensorSpec(index[key], tuple(value.shape), tuple(value.stride()), value.storage_offset() - low,
                               view=value._is_view(), conj=value.is_conj(), neg=value.is_neg(),
                               layout=_layouts(value))
-        if isinstance(value, torch.device) and tensors and value == tensors[0].device:
+        if isinstance(value, torch.device) and tensors and value == device:
             return DEVICE
         return value
 
@@ -208,8 +217,7 @@ class WatchSession:
                     return
                 search = self.searches[op] = ItemSearch(self.checker, entry, f"watch[{op}]",
                                                         shrink_seconds=self.shrink_seconds)
-            device = next((t.device.type for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)),
-                          "cpu")
+            device = call_device([t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]).type
             if device not in self.checker.devices:
                 self.skipped[op] = f"on {device}, which this session does not check"
                 return

@@ -77,7 +77,7 @@ CUSTOM_MAX_FACTOR = 4
 
 
 def drive(entry: OpEntry, check: Check, *, examples: int, seed: int = 0, with_variants: bool = True,
-          fixed: dict | None = None, seeds: list[OpCall] | None = None) -> int:
+          fixed: dict | None = None, seeds: list[OpCall] | None = None, accelerated: bool = False) -> int:
     """Draw ``examples`` calls of ``entry`` with the random stream ``item_seed(seed,
     entry.name)`` and check each; a call the real kernel accepted is then checked on
     variants of it (strategies/variants.py) unless ``with_variants`` is false. A dtype
@@ -91,7 +91,8 @@ def drive(entry: OpEntry, check: Check, *, examples: int, seed: int = 0, with_va
     first), on a stream of their own: the draws are the same with or without a corpus,
     so a seeded run checks everything an unseeded one does. Returns the number of
     examples checked, seeds included (fewer than asked only if draws kept being
-    rejected)."""
+    rejected). ``accelerated``: the checks run on an accelerator too; variants then
+    include a tensor left on the CPU and the CUDA contexts (strategies/variants.py)."""
 
     avoid: set[torch.dtype] = set()  # dtypes the kernel refused: drawn no more for this op
 
@@ -112,7 +113,7 @@ def drive(entry: OpEntry, check: Check, *, examples: int, seed: int = 0, with_va
         call = data.draw(op_calls(entry, avoid=frozenset(avoid), fixed=fixed), label="call")
         call = compiler_choices(data, call)
         if verdict(call).accepted and with_variants:
-            for variant in data.draw(variants(entry, call, avoid=frozenset(avoid)), label="variants"):
+            for variant in data.draw(variants(entry, call, avoid=frozenset(avoid), accelerated=accelerated), label="variants"):
                 if not fixed or call.same_arguments(variant, fixed):
                     verdict(variant)
 
@@ -124,7 +125,7 @@ def drive(entry: OpEntry, check: Check, *, examples: int, seed: int = 0, with_va
     def replay(data) -> None:
         call = current[0]
         if verdict(call).accepted and with_variants:
-            for variant in data.draw(variants(entry, call, avoid=frozenset(avoid)), label="variants"):
+            for variant in data.draw(variants(entry, call, avoid=frozenset(avoid), accelerated=accelerated), label="variants"):
                 if not fixed or call.same_arguments(variant, fixed):
                     verdict(variant)
 

@@ -23,7 +23,12 @@ check like any other). The kinds:
 - arguments: a ``memory_format`` of the first tensor's channels-last format, a dim
   written as its negative equivalent, an empty dim list, a bool flag flipped;
 - values kernels branch on: a scalar argument at 0, 1 or -1 (``beta=0``), a size or
-  length argument that disagrees with its tensor (``size+1``, ``size:shorter``).
+  length argument that disagrees with its tensor (``size+1``, ``size:shorter``);
+- devices, when the run has an accelerator (``accelerated``): a tensor left on the CPU
+  (``cpu:``; as a 0-d CPU scalar beside CUDA tensors, which kernels take, ``cpu-0-d:``;
+  in pinned memory when the call names a device, the source of a copy, ``pinned:``),
+  and what the call runs inside on CUDA (``OpCall.cuda_context``): each attention
+  backend alone for the attention ops, TF32 on and off for matmuls and convolutions.
 
 ``variants(entry, call)`` draws which ones a call gets: one per group (about ten).
 Drawing them, rather than taking all of the dozens a call has, keeps the cost per
@@ -44,6 +49,8 @@ from crossref.check.catalog import OpEntry
 from crossref.check.opcall import (
     ALL_DTYPES,
     COMPLEX_DTYPES,
+    CUDA_CONTEXTS,
+    DEVICE,
     INT_DTYPES,
     OpCall,
     StorageSpec,
@@ -423,17 +430,82 @@ def value_variants(entry: OpEntry, call: OpCall) -> Iterator[Builder]:
                     yield _lazy(_with_argument, call, entry, a.name, new, f"{a.name}={new}")
 
 
+def _hosted(call: OpCall, slot: Slot, host: str, *, zero_d: bool = False) -> OpCall:
+    """``slot``'s tensor over a storage of its own that stays on the CPU (``host``); as
+    a 0-d tensor of its dtype with ``zero_d``."""
+    spec, base = slot.spec, call.storages[slot.spec.storage]
+    index = len(call.storages)
+    if zero_d:
+        storage = dataclasses.replace(base, numel=1, host=host, data=None, data_dtype="",
+                                      fill=base.fill if base.fill != "captured" else "random")
+        new = TensorSpec(index, (), (), 0, False, spec.conj, spec.neg, ("contiguous",))
+    else:
+        storage = dataclasses.replace(base, host=host)
+        new = dataclasses.replace(spec, storage=index, view=False)
+    kind = f"{'cpu-0-d' if zero_d else host}:{slot.name}"
+    return _with(call, kind, {spec: new}, call.storages + (storage,))
+
+
+#: Ops whose CUDA kernels TF32 changes: matmuls and convolutions.
+_TF32_OPS = frozenset({"mm", "bmm", "addmm", "baddbmm", "addbmm", "matmul", "mv", "addmv", "linear", "_addmm_activation",
+                       "convolution", "_convolution", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                       "conv_transpose2d", "conv_transpose3d", "cudnn_convolution", "cudnn_convolution_transpose"})
+
+
+def device_variants(entry: OpEntry, call: OpCall, found: list[Slot]) -> Iterator[Builder]:
+    """A tensor left on the CPU while the call runs on the accelerator: a 0-d one as it
+    is, or any read-only one as a 0-d CPU scalar (kernels take those beside CUDA
+    tensors) or whole (they refuse that; a copy to the device takes it, so a call that
+    names a device gets its first tensor in pinned memory too)."""
+    names_device = any(v is DEVICE for v in _flat((call.args, tuple(v for _, v in call.kwargs))))
+    if len(found) < 2 and not names_device:
+        return  # its only tensor on the CPU: the call runs on the CPU, as a CPU check does
+    for slot in found:
+        if slot.written or call.storages[slot.spec.storage].host:
+            continue
+        if slot.spec.size:
+            yield _lazy(_hosted, call, slot, "cpu", zero_d=True)
+        yield _lazy(_hosted, call, slot, "cpu")
+    if names_device and not found[0].written:
+        yield _lazy(_hosted, call, found[0], "pinned")
+
+
+def context_variants(entry: OpEntry, call: OpCall) -> Iterator[Builder]:
+    """Each attention backend alone for the attention ops; TF32 on and off for matmuls
+    and convolutions (crossref/check/execute.py's ``cuda_context`` applies them)."""
+    if call.cuda_context:
+        return
+    if "scaled_dot_product" in entry.base_name:
+        names = [c for c in CUDA_CONTEXTS if c.startswith("sdpa:")]
+    elif entry.base_name in _TF32_OPS:
+        names = [c for c in CUDA_CONTEXTS if c.startswith("tf32:")]
+    else:
+        return
+    for name in names:
+        yield _lazy(dataclasses.replace, call, cuda_context=name, variant=name)
+
+
+def _flat(value) -> Iterator:
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _flat(v)
+    else:
+        yield value
+
+
 # ----------------------------------------------------------------- choosing
 
 
-def groups(entry: OpEntry, call: OpCall, avoid: frozenset[torch.dtype] = frozenset()) -> list[list[Builder]]:
+def groups(entry: OpEntry, call: OpCall, avoid: frozenset[torch.dtype] = frozenset(), *,
+           accelerated: bool = False) -> list[list[Builder]]:
     """Every variant of ``call``, in groups of which a check takes one each: a layout of
     the first tensor; a layout of another (permuted, channels-last or expanded); the first tensor's dtype in
     its own category, and in another; the others' dtypes, or every tensor of the first
     one's dtype together; a 0-d operand; an empty version; for pointwise ops of several
     tensors (and custom ops), a broadcasting operand, and two that broadcast against
     each other; a mask index; another value of a non-tensor argument; a value kernels
-    branch on (a special scalar, a size that disagrees with its tensor)."""
+    branch on (a special scalar, a size that disagrees with its tensor); with an
+    accelerator (``accelerated``), a tensor left on the CPU, and a CUDA context."""
     found = slots(entry, call)
     if not found:
         return []
@@ -459,11 +531,14 @@ def groups(entry: OpEntry, call: OpCall, avoid: frozenset[torch.dtype] = frozens
         list(argument_variants(entry, call, first)),
         list(value_variants(entry, call)),
     ]
+    if accelerated:
+        out += [list(device_variants(entry, call, found)), list(context_variants(entry, call))]
     return [g for g in out if g]
 
 
 @st.composite
-def variants(draw, entry: OpEntry, call: OpCall, avoid: frozenset[torch.dtype] = frozenset()) -> list[OpCall]:
-    """Variants of ``call`` to check: one of each group of ``groups(entry, call, avoid)``.
-    Shrinks towards the first of each group."""
-    return [group[draw(ints(0, len(group) - 1))]() for group in groups(entry, call, avoid)]
+def variants(draw, entry: OpEntry, call: OpCall, avoid: frozenset[torch.dtype] = frozenset(), *,
+             accelerated: bool = False) -> list[OpCall]:
+    """Variants of ``call`` to check: one of each group of ``groups(entry, call, avoid,
+    accelerated=...)``. Shrinks towards the first of each group."""
+    return [group[draw(ints(0, len(group) - 1))]() for group in groups(entry, call, avoid, accelerated=accelerated)]

@@ -56,14 +56,36 @@ def _failed(side, device, exc, phase, start) -> Outcome:
     return Outcome(side, device, "", (), (), _error(exc, phase, side), time.perf_counter() - start)
 
 
-def _context(how: str, device: str, dtype: torch.dtype | None, side: str = "real"):
-    """What the op runs inside: autocast to ``dtype`` in autocast mode; the Python
-    dispatcher for a symbolic fake run (as torch.export traces); else nothing."""
-    if how == "autocast":
-        return torch.autocast(str(device).split(":")[0], dtype=dtype)
-    if how == "symbolic" and side == "fake":
-        return _torch.python_dispatcher()
-    return contextlib.nullcontext()
+def cuda_context(name: str, device: str):
+    """What a call whose ``cuda_context`` is ``name`` (opcall.CUDA_CONTEXTS) runs inside
+    on ``device``: one attention backend alone, or TF32 on or off; nothing on a device
+    other than CUDA, or for ``""``."""
+    if not name or not str(device).startswith("cuda"):
+        return contextlib.nullcontext()
+    kind, _, which = name.partition(":")
+    if kind == "sdpa":
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+
+        backend = {"flash": "FLASH_ATTENTION", "efficient": "EFFICIENT_ATTENTION", "cudnn": "CUDNN_ATTENTION",
+                   "math": "MATH"}[which]
+        return sdpa_kernel(getattr(SDPBackend, backend))
+    if kind == "tf32":
+        return _torch.tf32(which == "on")
+    raise ValueError(f"unknown cuda_context {name!r}")
+
+
+@contextlib.contextmanager
+def _context(call: OpCall, how: str, device: str, dtype: torch.dtype | None, side: str = "real"):
+    """What the op runs inside: the call's CUDA context (``cuda_context``) on a CUDA
+    device; and autocast to ``dtype`` in autocast mode, or the Python dispatcher for a
+    symbolic fake run (as torch.export traces)."""
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(cuda_context(call.cuda_context, device))
+        if how == "autocast":
+            stack.enter_context(torch.autocast(str(device).split(":")[0], dtype=dtype))
+        elif how == "symbolic" and side == "fake":
+            stack.enter_context(_torch.python_dispatcher())
+        yield
 
 
 def run_real(call: OpCall, device: str, memo: dict | None = None, *, how: str = "static",
@@ -87,13 +109,14 @@ def run_real(call: OpCall, device: str, memo: dict | None = None, *, how: str = 
         return _failed("real", device, exc, "build", start)
     op = call.overload
     try:
-        with warnings.catch_warnings(), _context(how, device, autocast):
+        with warnings.catch_warnings(), _context(call, how, device, autocast):
             warnings.simplefilter("ignore")
             result = op(*args, **kwargs) if invoke is None else invoke(call, op, args, kwargs)
     except Exception as exc:  # noqa: BLE001 - the kernel's verdict is data
         return _failed("real", device, exc, "call", start)
-    if how == "backward":
-        return _backward("real", device, call, result, inputs, None, start, keep)
+    if how == "backward":  # inside the call's CUDA context too, as a training step would be
+        with cuda_context(call.cuda_context, device):
+            return _backward("real", device, call, result, inputs, None, start, keep)
     if keep is not None:
         keep[:] = [tree_leaves(result), list(inputs)]
     return _describe_result("real", device, result, inputs, start)
@@ -156,12 +179,13 @@ def run_fake(call: OpCall, device: str, mode: _torch.FakeTensorMode | None = Non
             return _failed("fake", device, exc, "convert", start)
         watching = trace.watching() if trace is not None else contextlib.nullcontext()
         try:
-            with watching, mode, _context(how, device, autocast, "fake"):
+            with watching, mode, _context(call, how, device, autocast, "fake"):
                 result = op(*fargs, **fkwargs)
         except Exception as exc:  # noqa: BLE001
             return _failed("fake", device, exc, "call", start)
         if how == "backward":
-            with trace.watching() if trace is not None else contextlib.nullcontext():
+            with trace.watching() if trace is not None else contextlib.nullcontext(), \
+                    cuda_context(call.cuda_context, device):
                 return _backward("fake", device, call, result, finputs, mode, start)
         specialized = ()
         if env is not None:  # before describing: reading hints installs no guard, but be sure

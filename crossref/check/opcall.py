@@ -32,6 +32,13 @@ ORIGINS = ("drawn", "corpus", "watched")
 #: How backward mode lays out the gradients it feeds in (grad_outputs): contiguous, with
 #: the last two dims swapped in memory, or broadcast along dim 0 (a zero stride).
 GRAD_LAYOUTS = ("contiguous", "transposed", "expanded")
+#: What a call runs inside on a CUDA device (``OpCall.cuda_context``), on both sides:
+#: one scaled-dot-product-attention backend alone (``torch.nn.attention.sdpa_kernel``),
+#: or TF32 matmuls and convolutions on or off (torch's defaults: off for matmuls, on for
+#: cuDNN convolutions). On the CPU they change nothing.
+#: Where a storage stays when the call runs on an accelerator (``StorageSpec.host``).
+HOSTS = ("cpu", "pinned")
+CUDA_CONTEXTS = ("sdpa:flash", "sdpa:efficient", "sdpa:cudnn", "sdpa:math", "tf32:on", "tf32:off")
 
 
 def differentiable(dtype: torch.dtype) -> bool:
@@ -48,7 +55,12 @@ class StorageSpec:
     allows), ``zeros``, ``ones``, ``range`` (integers uniform in [low, high), used for
     index tensors), ``unit`` (uniform in [0, 1): probabilities) or ``captured`` (the
     values a watched program passed: ``data``, raw bytes of ``data_dtype``, its first
-    ``numel`` elements cast to ``dtype``). ``seed`` fixes the values.
+    ``numel`` elements cast to ``dtype``). ``seed`` fixes the values. ``host``: where
+    the buffer stays when the call runs on an accelerator, one of ``HOSTS``: ``cpu`` (a
+    CPU scalar tensor beside CUDA tensors, which kernels take; a CPU tensor of more
+    elements, which they refuse; the source of a copy to the device) or ``pinned`` (page-
+    locked CPU memory, as a non_blocking copy wants); "" on the call's device. On the
+    CPU it changes nothing.
     """
 
     dtype: torch.dtype
@@ -60,6 +72,7 @@ class StorageSpec:
     requires_grad: bool = False
     data: bytes | None = None  # fill "captured": the values
     data_dtype: str = ""  # fill "captured": the dtype ``data`` holds
+    host: str = ""
 
     def summary(self) -> StorageSpec:
         """This recipe without captured data: its values stand in by a plain fill (an
@@ -149,6 +162,8 @@ class OpCall:
     # frame that made it ("tests/test_model.py::test_train | model.py:42 (forward)").
     origin: str = "drawn"
     where: str = ""
+    # On a CUDA device, what it runs inside (CUDA_CONTEXTS; "": nothing).
+    cuda_context: str = ""
 
     def __repr__(self) -> str:
         return self.describe()
@@ -180,6 +195,17 @@ class OpCall:
 
         return all(resolved(self, self.argument(n, NO_ARGUMENT)) == resolved(other, other.argument(n, NO_ARGUMENT))
                    for n in names)
+
+    @property
+    def hosted(self) -> bool:
+        """Whether a storage stays on the CPU when the call runs elsewhere: on the CPU
+        such a call is the same as without it."""
+        return any(s.host for s in self.storages)
+
+    def runs_as_drawn_on(self, device: str) -> bool:
+        """Whether running on ``device`` checks something this call's plain form does not:
+        a host storage or a CUDA context changes nothing on the CPU."""
+        return not (str(device).startswith("cpu") and (self.hosted or self.cuda_context))
 
     def tensor_specs(self) -> Iterator[TensorSpec]:
         for leaf in _leaves((self.args, tuple(v for _, v in self.kwargs))):
@@ -261,6 +287,10 @@ class OpCall:
         used = [t.storage for t in set(self.tensor_specs())]
         if len(set(used)) < len(used):
             out.add("aliased")
+        if self.hosted:
+            out.add("cpu-tensor")
+        if self.cuda_context:
+            out.add(self.cuda_context)
         if self.variant:
             out.add(f"variant:{self.variant}")
         return frozenset(out)
@@ -273,7 +303,8 @@ class OpCall:
         """The call as one readable line (the ``example`` column)."""
         parts = [_describe(a, self.storages) for a in self.args]
         parts += [f"{k}={_describe(v, self.storages)}" for k, v in self.kwargs]
-        return f"{self.op}({', '.join(parts)})"
+        context = f"  # cuda: {self.cuda_context}" if self.cuda_context else ""
+        return f"{self.op}({', '.join(parts)}){context}"
 
 
 def dtype_name(dtype: torch.dtype) -> str:
@@ -293,6 +324,8 @@ def _describe(value: Any, storages: tuple[StorageSpec, ...]) -> str:
             text += f"(stride={value.stride},offset={value.offset}{',' if extra else ''}{','.join(extra)})"
         if s.requires_grad:
             text += "(requires_grad)"
+        if s.host:
+            text += f"@{s.host}"
         return text
     if isinstance(value, (tuple, list)):
         inner = ", ".join(_describe(v, storages) for v in value)
@@ -378,7 +411,12 @@ def materialize(call: OpCall, device: str | torch.device, memo: dict | None = No
     for i, spec in enumerate(call.storages):
         if (i, spec) not in bases:  # a storage grown by a later draw is a new buffer
             filled = values or not differentiable(spec.dtype)
-            bases[(i, spec)] = (storage_values(spec) if filled else torch.empty(spec.numel, dtype=spec.dtype)).to(device)
+            made = storage_values(spec) if filled else torch.empty(spec.numel, dtype=spec.dtype)
+            if not spec.host:
+                made = made.to(device)
+            elif spec.host == "pinned" and torch.device(device).type not in ("cpu", "meta"):  # pinning needs an accelerator
+                made = made.pin_memory()
+            bases[(i, spec)] = made
     inputs: list[torch.Tensor] = []
 
     def build(value: Any) -> Any:
@@ -386,7 +424,7 @@ def materialize(call: OpCall, device: str | torch.device, memo: dict | None = No
             t = built.get(value)
             if t is None:
                 storage = call.storages[value.storage]
-                t = _build_tensor(value, storage, bases[(value.storage, storage)], device)
+                t = _build_tensor(value, storage, bases[(value.storage, storage)])
                 built[value] = t
             inputs.append(t)
             return t
@@ -399,13 +437,13 @@ def materialize(call: OpCall, device: str | torch.device, memo: dict | None = No
     return args, kwargs, inputs
 
 
-def _build_tensor(spec: TensorSpec, storage: StorageSpec, base: torch.Tensor, device) -> torch.Tensor:
+def _build_tensor(spec: TensorSpec, storage: StorageSpec, base: torch.Tensor) -> torch.Tensor:
     if spec.view:
         if storage.requires_grad and base.is_leaf and not base.requires_grad:
             base.requires_grad_(True)
         t = base.as_strided(spec.size, spec.stride, spec.offset)
     else:
-        t = torch.empty(0, dtype=storage.dtype, device=device)
+        t = torch.empty(0, dtype=storage.dtype, device=base.device)
         t.set_(base.untyped_storage(), spec.offset, spec.size, spec.stride)
         if storage.requires_grad:
             t.requires_grad_(True)
@@ -529,6 +567,8 @@ def _storage_json(s: StorageSpec, data: bool) -> dict:
         import base64
 
         out.update(data=base64.b64encode(s.data or b"").decode("ascii"), data_dtype=s.data_dtype)
+    if s.host:
+        out["host"] = s.host
     return out
 
 
@@ -544,8 +584,14 @@ def call_to_json(call: OpCall, *, data: bool = True) -> str:
         "kwargs": [[k, _encode(v)] for k, v in call.kwargs], "storages": [_storage_json(s, data) for s in call.storages],
         "family": call.family, "refined": call.refined, "variant": call.variant,
         "dynamic": list(call.dynamic) if call.dynamic is not None else None, "grad_layout": call.grad_layout,
-        "origin": call.origin, "where": call.where,
+        "origin": call.origin, "where": call.where, **({"cuda_context": call.cuda_context} if call.cuda_context else {}),
     }, separators=(",", ":"), allow_nan=False)
+
+
+def _host(value: str) -> str:
+    if value not in ("", *HOSTS):
+        raise ValueError(f"unknown storage host {value!r} (one of {', '.join(HOSTS)})")
+    return value
 
 
 def call_from_json(text: str) -> OpCall:
@@ -558,16 +604,18 @@ def call_from_json(text: str) -> OpCall:
         data = json.loads(text)
         if data.get("format") != CALL_FORMAT:
             raise ValueError(f"call format {data.get('format')!r} (this crossref reads {CALL_FORMAT})")
+        if data.get("cuda_context", "") not in ("", *CUDA_CONTEXTS):
+            raise ValueError(f"unknown cuda_context {data['cuda_context']!r} (one of {', '.join(CUDA_CONTEXTS)})")
         storages = tuple(StorageSpec(dtype=_torch_attr(s["dtype"], torch.dtype), numel=s["numel"], fill=s["fill"],
                                      seed=s["seed"], low=s["low"], high=s["high"], requires_grad=s["requires_grad"],
                                      data=base64.b64decode(s["data"]) if "data" in s else None,
-                                     data_dtype=s.get("data_dtype", ""))
+                                     data_dtype=s.get("data_dtype", ""), host=_host(s.get("host", "")))
                          for s in data["storages"])
         return OpCall(op=data["op"], args=tuple(_decode(data["args"])),
                       kwargs=tuple((k, _decode(v)) for k, v in data["kwargs"]), storages=storages,
                       family=data["family"], refined=data["refined"], variant=data["variant"],
                       dynamic=tuple(data["dynamic"]) if data["dynamic"] is not None else None,
                       grad_layout=data["grad_layout"], origin=data.get("origin", "drawn"),
-                      where=data.get("where", ""))
+                      where=data.get("where", ""), cuda_context=data.get("cuda_context", ""))
     except (KeyError, TypeError, AttributeError, json.JSONDecodeError, binascii.Error) as exc:
         raise ValueError(f"not a crossref call: {type(exc).__name__}: {exc}") from None

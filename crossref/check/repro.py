@@ -106,6 +106,37 @@ class OpLog(TorchDispatchMode):
         return out
 
 
+def cuda_context():
+    """What the call runs inside on a CUDA device (CUDA_CONTEXT): one attention backend
+    alone, or TF32 for matmuls and cuDNN convolutions on or off."""
+    if not CUDA_CONTEXT or not DEVICE.startswith("cuda"):
+        return contextlib.nullcontext()
+    kind, _, which = CUDA_CONTEXT.partition(":")
+    if kind == "sdpa":
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+
+        names = {"flash": "FLASH_ATTENTION", "efficient": "EFFICIENT_ATTENTION", "cudnn": "CUDNN_ATTENTION",
+                 "math": "MATH"}
+        return sdpa_kernel(getattr(SDPBackend, names[which]))
+
+    @contextlib.contextmanager
+    def tf32(on):  # torch 2.9 and later: fp32_precision; before: allow_tf32
+        matmul, cudnn = torch.backends.cuda.matmul, torch.backends.cudnn
+        new = hasattr(matmul, "fp32_precision") and hasattr(getattr(cudnn, "conv", None), "fp32_precision")
+        owners, name = ((matmul, cudnn.conv), "fp32_precision") if new else ((matmul, cudnn), "allow_tf32")
+        value = ("tf32" if on else "ieee") if new else on
+        saved = [getattr(o, name) for o in owners]
+        for o in owners:
+            setattr(o, name, value)
+        try:
+            yield
+        finally:
+            for o, v in zip(owners, saved):
+                setattr(o, name, v)
+
+    return tf32(which == "on")
+
+
 def failed(side, exc, phase="call"):
     return Outcome(side, DEVICE, "", (), (), ErrorInfo(type(exc).__name__, str(exc), phase, False), 0.0)
 
@@ -136,10 +167,10 @@ def run(fake, mode=None, made=None, op=None):
                 memo = {id(t): mode.from_tensor(t) for t in inputs}
                 args, kwargs, inputs = swap(args, memo), {k: swap(v, memo) for k, v in kwargs.items()}, [
                     memo[id(t)] for t in inputs]
-            with mode, context:
+            with cuda_context(), mode, context:
                 out = op(*args, **kwargs)
         else:
-            with contextlib.nullcontext() if MODE == "symbolic" else context:
+            with cuda_context(), (contextlib.nullcontext() if MODE == "symbolic" else context):
                 out = op(*args, **kwargs)
     except Exception as exc:
         return failed(side, exc)
@@ -153,10 +184,10 @@ def run(fake, mode=None, made=None, op=None):
         try:
             if fake:
                 gouts = [mode.from_tensor(g) for g in gouts]
-                with mode, log:
+                with cuda_context(), mode, log:
                     grads = torch.autograd.grad(outs, wrt, gouts, allow_unused=True)
             else:
-                with log:
+                with cuda_context(), log:
                     grads = torch.autograd.grad(outs, wrt, gouts, allow_unused=True)
         except Exception as exc:
             return failed(side, exc, "backward")
@@ -220,6 +251,7 @@ GRAD_LAYOUT = {grad_layout!r}  # backward: how grad_outputs are laid out
 INNER_OP = {inner_op!r}  # backward: the first op inside the backward whose answers differ
 DIM_NAMES = {dim_names!r}  # symbolic: SymInt arguments named so stay constants
 AUTOCAST = {autocast}  # autocast: the dtype
+CUDA_CONTEXT = {cuda_context!r}  # on CUDA: an attention backend alone, or TF32 on or off ("": none)
 
 
 def make_inputs():
@@ -360,7 +392,9 @@ def _arg(value: Any, names: dict[TensorSpec, str]) -> str:
 def _storage_lines(call: OpCall, indent: str, inference: tuple[int, ...] = ()) -> list[str]:
     lines = []
     for i, spec in enumerate(call.storages):
-        line = f"s{i} = {_literal(storage_values(spec))}.to({spec.dtype}).to(DEVICE)"
+        # A host storage stays on the CPU (pinned: in page-locked memory) beside the device's.
+        place = {"": ".to(DEVICE)", "cpu": "", "pinned": ".pin_memory()"}[spec.host]
+        line = f"s{i} = {_literal(storage_values(spec))}.to({spec.dtype}){place}"
         if i in inference:
             lines += [f"{indent}with torch.inference_mode():", f"{indent}    {line}"]
         else:
@@ -377,7 +411,7 @@ def _tensor_lines(call: OpCall, spec: TensorSpec, name: str, indent: str) -> lis
             lines.append(f"{indent}s{spec.storage}.requires_grad_(s{spec.storage}.is_leaf or s{spec.storage}.requires_grad)")
         expr = f"s{spec.storage}.as_strided({spec.size}, {spec.stride}, {spec.offset})"
     else:
-        expr = (f"torch.empty(0, dtype={st.dtype}, device=DEVICE).set_("
+        expr = (f"torch.empty(0, dtype={st.dtype}, device=s{spec.storage}.device).set_("
                 f"s{spec.storage}.untyped_storage(), {spec.offset}, {spec.size}, {spec.stride})")
         if st.requires_grad:
             expr += ".requires_grad_()"
@@ -477,6 +511,7 @@ def render(call: OpCall, *, signature: str, category: str, field: str, device: s
         grad_layout=call.grad_layout,
         inner_op=inner_op,
         autocast=f"torch.{autocast}" if autocast else None,
+        cuda_context=call.cuda_context,
     )
 
 
@@ -510,7 +545,7 @@ DEVICE = {device!r}
 OP = None
 FIELD = {field!r}
 ALL_STRIDES = {all_strides!r}
-MODE, DYNAMIC, GRAD_LAYOUT, AUTOCAST = "static", None, "contiguous", None
+MODE, DYNAMIC, GRAD_LAYOUT, AUTOCAST, CUDA_CONTEXT = "static", None, "contiguous", None, ""
 
 # The pool: every storage and tensor the steps use, built once and shared by all steps.
 {storages}
@@ -625,6 +660,22 @@ def _custom_imports(op: str) -> list[str]:
     return ["import sys", *text.splitlines()] if text else []
 
 
+_SDPA_SWITCHES = {"flash": "enable_flash_sdp", "efficient": "enable_mem_efficient_sdp", "cudnn": "enable_cudnn_sdp",
+                  "math": "enable_math_sdp"}
+
+
+def _cuda_context_lines(call: OpCall, device: str) -> list[str]:
+    """A snippet's settings for the call's ``cuda_context`` on a CUDA device, set for the
+    whole program (both sides run under them): one attention backend alone, or TF32."""
+    if not call.cuda_context or not device.startswith("cuda"):
+        return []
+    kind, _, which = call.cuda_context.partition(":")
+    if kind == "sdpa":
+        return [f"torch.backends.cuda.{switch}({name == which})  # {call.cuda_context}"
+                for name, switch in _SDPA_SWITCHES.items()]
+    return [f"torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = {which == 'on'}"]
+
+
 def _specials(lines: list[str]) -> list[str]:
     return ['nan, inf = float("nan"), float("inf")'] if re.search(r"\b(nan|inf)\b", "\n".join(lines)) else []
 
@@ -652,6 +703,7 @@ def snippet(call, *, category: str, field: str, device: str, mode: str = "static
         "",
         f"DEVICE = {device!r}",
         *_specials(build),
+        *_cuda_context_lines(call, device),
         'warnings.simplefilter("ignore")',
         "",
         *build,
@@ -718,6 +770,7 @@ def compile_snippet(call, *, backend: str, impact: str, field: str, device: str,
         "",
         f"DEVICE = {device!r}",
         *_specials(build),
+        *_cuda_context_lines(call, device),
         'warnings.simplefilter("ignore")',
         "",
         *build,

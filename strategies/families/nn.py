@@ -13,6 +13,9 @@ sometimes (the tensor strategy's layouts). About 1 in 10 calls breaks one rule.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+
 import torch
 
 from ._common import Refiners
@@ -102,6 +105,8 @@ def convolution(ctx) -> dict:
             groups), x.size)
         out.update(grad_output=_operand(ctx, y or [1]), bias_sizes=[c_out] if one_in(ctx, 2) else None,
                    output_mask=[True, one_in(ctx, 2), one_in(ctx, 2)])
+    if type_of(ctx, "cudnn_enabled") is not None:  # _convolution: cuDNN's path on CUDA half the time
+        out.update(cudnn_enabled=one_in(ctx, 2), allow_tf32=one_in(ctx, 2))
     return only_known(ctx, out)
 
 
@@ -364,4 +369,62 @@ def binary_cross_entropy(ctx) -> dict:
     for name in ("weight", "pos_weight"):
         if type_of(ctx, name) is not None and name not in out:
             out[name] = ctx.tensor(shape=shape[-1:] if shape else (), dtype=dtype)
+    return only_known(ctx, out)
+
+
+# ---------------------------------------------------------------- attention
+
+_SDPA = ("scaled_dot_product_attention", "_scaled_dot_product_attention_math", "_scaled_dot_product_flash_attention",
+         "_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_product_efficient_attention",
+         "_scaled_dot_product_cudnn_attention", "_scaled_dot_product_fused_attention_overrideable")
+
+
+@register(*_SDPA)
+def scaled_dot_product_attention(ctx) -> dict:
+    """query (B, Hq, L, E), key (B, Hkv, S, E), value (B, Hkv, S, Ev): batch 1 or 2 (or
+    none: 3-d), heads with Hq a multiple of Hkv (grouped-query attention when they
+    differ, ``enable_gqa``), head dims that the fused kernels take (a multiple of 8, up
+    to 64) and sometimes one they do not; float16 and bfloat16 (what the CUDA fused
+    kernels need) or float32; a boolean or additive mask (bias) that broadcasts to
+    (B, Hq, L, S) a third of the time; causal a third of the time; dropout 0 mostly; a
+    scale sometimes. Query, key and value are laid out as (B, L, H, E) transposed half
+    the time: what a model's projections give."""
+    bad = wrong(ctx)
+    gqa = type_of(ctx, "enable_gqa") is not None and one_in(ctx, 3)
+    kv_heads = upto(ctx, 2, 1)
+    heads = kv_heads * (pick(ctx, [2, 4]) if gqa else 1)
+    batch = [] if one_in(ctx, 6) else [pick(ctx, [1, 2])]
+    length, source = upto(ctx, 6, 1), upto(ctx, 6, 1)
+    e = pick(ctx, [8, 16, 64, 8, 4, 3])
+    ev = e if not one_in(ctx, 4) else pick(ctx, [8, 16])
+    if bad:
+        ev, source = ev, source + 1  # key and value of other lengths
+    dtype = pick(ctx, [torch.float16, torch.bfloat16, torch.float32, torch.float16])
+    transposed = one_in(ctx, 2) and batch
+
+    def qkv(h, n, d, first=False):
+        shape = (*batch, n, h, d) if transposed else (*batch, h, n, d)
+        layouts = ("contiguous",) if transposed else ("contiguous", "permuted", "sliced")
+        draw = functools.partial(main, ctx) if first else ctx.tensor
+        t = draw(shape=shape, dtype=dtype, layouts=layouts)
+        if transposed:  # (B, L, H, E) in memory, seen as (B, H, L, E)
+            size, stride = list(t.size), list(t.stride)
+            size[1], size[2], stride[1], stride[2] = size[2], size[1], stride[2], stride[1]
+            t = dataclasses.replace(t, size=tuple(size), stride=tuple(stride), layout=("permuted",))
+            if first:
+                ctx.main = t
+        return t
+
+    q = qkv(heads, length, e, first=True)
+    k = qkv(kv_heads, source if not bad else source - 1, e)
+    v = qkv(kv_heads, source, ev)
+    causal = one_in(ctx, 3)
+    mask = None
+    if one_in(ctx, 3) and not (causal and ctx.entry.base_name == "scaled_dot_product_attention"):
+        mask_shape = pick(ctx, [(*batch, heads, length, source), (length, source), (*batch, 1, 1, source)])
+        mask = ctx.tensor(shape=mask_shape, dtype=pick(ctx, [torch.bool, dtype]))
+    out = {"query": q, "key": k, "value": v, "attn_mask": mask, "attn_bias": mask,
+           "dropout_p": pick(ctx, [0.0, 0.0, 0.0, 0.5]), "is_causal": causal,
+           "scale": None if not one_in(ctx, 3) else pick(ctx, [0.5, 1.0]), "enable_gqa": gqa,
+           "compute_log_sumexp": one_in(ctx, 2), "return_debug_mask": False, "dropout_mask": None}
     return only_known(ctx, out)
