@@ -164,17 +164,12 @@ def cmd_impact(args: argparse.Namespace) -> int:
     run = load_run(args.run)
     from ..impact import probes
     from ..impact.consequence import BACKENDS
-    from ..session.options import parse_backends, parse_seconds
+    from ..session.options import parse_backends, parse_number, parse_seconds
 
     backends = parse_backends(args.backends, "--backends") or BACKENDS
     seconds = parse_seconds(args.seconds, "--seconds")
     timeout = parse_seconds(args.timeout, "--timeout") or probes.DEFAULT_TIMEOUT
-    try:
-        workers = int(args.workers)
-    except ValueError:
-        raise UsageError(f"--workers={args.workers!r} is not a whole number") from None
-    if workers < 1:
-        raise UsageError(f"--workers={workers} must be at least 1")
+    workers = parse_number(args.workers, "--workers", whole=True, at_least=1)
     cache = None if args.no_cache else args.cache
     if cache and Path(cache).is_dir():
         raise UsageError(f"--cache {cache!r} is a directory, not a file")

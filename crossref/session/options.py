@@ -71,22 +71,8 @@ def parse_options(ops: str | None, devices: str | None, examples: str | int | No
         catalog.select(list(patterns))  # raises for a pattern that matches nothing
     chosen = check_devices(tuple(d.strip() for d in devices.split(",") if d.strip()), devices,
                            "--crossref-devices") if devices else available_devices()
-    n = None
-    if examples is not None:
-        try:
-            n = int(examples)
-        except (TypeError, ValueError):
-            raise UsageError(f"--crossref-examples={examples!r} is not a whole number") from None
-        if n < 1:
-            raise UsageError(f"--crossref-examples={n} must be at least 1")
-    budget = None
-    if shrink_seconds is not None:
-        try:
-            budget = float(shrink_seconds)
-        except (TypeError, ValueError):
-            raise UsageError(f"--crossref-shrink-seconds={shrink_seconds!r} is not a number") from None
-        if not budget >= 0:
-            raise UsageError(f"--crossref-shrink-seconds={shrink_seconds!r} must be 0 or more")
+    n = parse_number(examples, "--crossref-examples", whole=True, at_least=1)
+    budget = parse_number(shrink_seconds, "--crossref-shrink-seconds", at_least=0)
     selected = DEFAULT_CHECKS
     if checks is not None:
         selected = tuple(c.strip() for c in checks.split(",") if c.strip())
@@ -95,14 +81,7 @@ def parse_options(ops: str | None, devices: str | None, examples: str | int | No
                 raise UsageError(f"--crossref-checks: unknown check {c!r} (choose from {', '.join(CHECKS)})")
         if "forward" not in selected:
             selected = ("forward",) + selected
-    limit = 20.0
-    if timeout is not None:
-        try:
-            limit = float(timeout)
-        except (TypeError, ValueError):
-            raise UsageError(f"--crossref-timeout={timeout!r} is not a number") from None
-        if not limit > 0:
-            raise UsageError(f"--crossref-timeout={timeout!r} must be more than 0")
+    limit = 20.0 if timeout is None else parse_seconds(timeout, "--crossref-timeout")
     base = Path(baseline) if baseline else None
     if base is not None and not update_baseline:
         load_baseline(base)  # a missing or corrupt file stops the run now, in one line
@@ -141,14 +120,25 @@ def parse_corpus(text: str | None) -> tuple[Path, ...]:
 
 def parse_seconds(text: str | float | None, name: str) -> float | None:
     """A number of seconds above 0 (None stays None); a UsageError naming ``name`` else."""
+    return parse_number(text, name, above=0)
+
+
+def parse_number(text: str | float | None, name: str, *, whole: bool = False, at_least: float | None = None,
+                 above: float | None = None) -> float | int | None:
+    """The number option ``name`` was given as ``text`` (None stays None): a whole one
+    with ``whole``, at least ``at_least``, above ``above``; else a UsageError naming
+    the option and the value."""
     if text is None:
         return None
     try:
-        value = float(text)
+        value = int(text) if whole else float(text)
     except (TypeError, ValueError):
-        raise UsageError(f"{name}={text!r} is not a number") from None
-    if not value > 0:
-        raise UsageError(f"{name}={text!r} must be more than 0")
+        raise UsageError(f"{name}={text!r} is not a {'whole number' if whole else 'number'}") from None
+    shown = value if whole else repr(text)
+    if at_least is not None and not value >= at_least:
+        raise UsageError(f"{name}={shown} must be {f'at least {at_least}' if at_least else '0 or more'}")
+    if above is not None and not value > above:
+        raise UsageError(f"{name}={shown} must be more than {above:g}")
     return value
 
 
