@@ -177,8 +177,10 @@ def phases(backends: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def warm(backends: tuple[str, ...]) -> float:
-    """Compile a small program (forward and backward) on each backend once: the compile
-    stack's imports and inductor's C++ build happen here, not in the first probe.
+    """Compile a small program on each backend once: the compile stack's imports and
+    inductor's C++ build happen here, not in the first probe. Forward only: a backward
+    in this process (a joint graph's trace is one) would keep autograd from running in
+    the children forked from it on a CUDA build of torch (crossref/session/isolate.py).
     Returns the seconds it took."""
     import torch
 
@@ -188,10 +190,9 @@ def warm(backends: tuple[str, ...]) -> float:
     with _torch.probing_compiler():
         for backend in backends:
             _torch.reset_compiler()
-            x = torch.randn(4, 3, requires_grad=True)
-            out = torch.compile(lambda t: (t.sin() + 1).sum(0), backend=_torch.compiler_backend(backend),
-                                fullgraph=True)(x)
-            out.sum().backward()
+            x = torch.randn(4, 3)
+            torch.compile(lambda t: (t.sin() + 1).sum(0), backend=_torch.compiler_backend(backend),
+                          fullgraph=True)(x)
         _torch.reset_compiler()
     return time.perf_counter() - start
 
