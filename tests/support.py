@@ -131,3 +131,24 @@ def explore(op: str, examples: int, seed: int = 0, modes: tuple[str, ...] = ("st
 
     drive(entry, check, examples=examples, seed=seed, **options)
     return per_example
+
+
+def require_plants_in_forked_children() -> None:
+    """Skip the calling test unless a child forked from this process can run autograd.
+    A CUDA build of torch refuses it once this process has run a fake-mode backward (an
+    earlier test's in-process check); crossref then spawns its crash-isolation children
+    (crossref/session/isolate.py), and a plant monkeypatched here cannot reach them. A
+    CPU build never skips; on a CUDA build the test passes when run on its own."""
+    import os
+
+    import pytest
+
+    from crossref.session.isolate import autograd_after_fork
+
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os._exit(0 if autograd_after_fork() is None else 1)
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        pytest.skip("autograd cannot run in a child forked from this test process (a CUDA build of torch after "
+                    "an in-process backward): the plant would not reach crossref's spawned children")

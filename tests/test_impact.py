@@ -30,7 +30,7 @@ from crossref.check.opcall import DEVICE, OpCall, StorageSpec, TensorSpec, call_
 from crossref.reporting import cli
 from crossref.reporting import report
 from crossref.taxonomy import IMPACTS, Impact, impact_rank, worst_impact
-from support import BASE_ARGS, SUITE, TESTS
+from support import BASE_ARGS, SUITE, TESTS, require_plants_in_forked_children
 
 CI_EXAMPLES = 25
 
@@ -48,6 +48,7 @@ ABS_PERMUTED = OpCall("aten.abs.default", (TensorSpec(0, (4, 3), (1, 4), layout=
 
 @pytest.mark.parametrize("name", list(CONSEQUENCES))
 def test_a_planted_consequence_is_found_at_the_ci_budget_with_a_clean_control(name):
+    require_plants_in_forked_children()
     plant = CONSEQUENCES[name]
     with compile_plants.planted(name):
         findings = crossref.check_op(plant.op, examples=CI_EXAMPLES, modes="static")
@@ -260,6 +261,7 @@ def _dies_in(phase: str):
                                                    ("eager", "not_probed", "eager call kills"),
                                                    ("hang", "not_probed", "timed out")])
 def test_a_probe_that_kills_or_hangs_its_process_is_recorded_and_the_run_goes_on(monkeypatch, phase, impact_, words):
+    require_plants_in_forked_children()
     monkeypatch.setattr(impact, "probe", _dies_in(phase))  # the forked children inherit it
     requests, _ = probes.plan([_row("a"), _row("b")], [])
     got = probes.run(requests, backends=("aot_eager", "inductor"), workers=2, timeout=5 if phase == "hang" else 60)

@@ -20,7 +20,7 @@ from crossref.session.record import Recorder
 from plants import CUSTOM_OP, PLANTS, clean_exit, planted, run_script
 from crossref.strategies.drive import drive
 from crossref.strategies.tensors import tensor_calls
-from support import draw_many, findings, sweep
+from support import draw_many, findings, require_plants_in_forked_children, sweep
 
 EXAMPLES = 60
 # Bugs that show only for some inputs need more draws to meet those inputs.
@@ -220,6 +220,7 @@ def test_suite_path_fails_with_the_category_and_a_shrunk_repro(tmp_path):
     """suites/test_ops.py's body under a planted bug: the item draws its whole budget,
     shrinks the finding to a minimal call and fails with the category's exception type
     and a working repro."""
+    require_plants_in_forked_children()
     from crossref.session.worker import WorkerSession
     from crossref.session.options import parse_options
 
