@@ -177,8 +177,8 @@ def test_a_spawned_isolation_child_imports_the_modules_of_custom_ops():
 
 def test_a_forked_child_where_autograd_cannot_run_gives_way_to_a_spawned_one(monkeypatch):
     """A CUDA build of torch refuses a backward in a process forked after the parent ran
-    one; both sides of every backward check would raise and the findings would be lost
-    (torch 2.11+cu130 lost this planted backward bug so). Simulated: the forked child
+    one under fake mode; both sides of every backward check would raise and the findings
+    would be lost (torch 2.11+cu130 lost this planted backward bug so). Simulated: the forked child
     reports autograd broken, the parent spawns one, and the backward finding is found."""
     import dataclasses
 

@@ -54,7 +54,8 @@ def _cuda_initialized() -> bool:
 
 #: What torch's autograd engine raises for a backward in a process forked after the
 #: parent's backward started the engine's device threads (a CUDA build of torch does, with
-#: or without a GPU): the child can never run a backward.
+#: or without a GPU; 2.11+cu130 without one, for a backward under fake mode): the child
+#: can never run a backward.
 AUTOGRAD_FORK_ERROR = "autograd's threading in combination with fork-based multiprocessing"
 
 
