@@ -124,7 +124,7 @@ def _search(op: Any, examples: int, devices: Any, modes: Any, seed: int,
         search = ItemSearch(checker, entry, f"check_op[{entry.name}]", shrink_seconds=SHRINK_SECONDS,
                             frozen=frozenset(fixed))
         drive(entry, search.check, examples=examples, seed=seed, with_variants="static" in chosen_modes,
-              fixed=fixed or None, accelerated=any(d != "cpu" for d in runnable))
+              fixed=fixed or None, accelerated=checker.accelerated)
         result = search.finish()
         if result.valid == 0:  # nothing was checked: an empty answer would read as "agrees everywhere"
             raise UsageError(f"{entry.name}: the real kernel accepted none of the {result.checks} calls drawn "

@@ -83,6 +83,10 @@ def call_key(op, args: tuple, kwargs: dict) -> tuple | None:
     return tuple(parts)
 
 
+def _tensors(args: tuple, kwargs: dict) -> list[torch.Tensor]:
+    return [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]
+
+
 def call_device(tensors: list[torch.Tensor]) -> torch.device:
     """The device a call runs on: its first tensor's not on the CPU (a CPU scalar beside
     CUDA tensors is an argument of a CUDA call), else the CPU."""
@@ -94,7 +98,7 @@ def capture(op, args: tuple, kwargs: dict, *, where: str = "") -> OpCall:
     the values the program passed; each tensor a view geometry over it (tensors that
     share a storage share it here too). A CPU tensor of a call on another device keeps
     its place (``StorageSpec.host``: ``cpu``, or ``pinned``)."""
-    tensors = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]
+    tensors = _tensors(args, kwargs)
     device = call_device(tensors)
     spans: dict[Any, list] = {}  # storage -> [low, high, example tensor]
     for t in tensors:
@@ -217,7 +221,7 @@ class WatchSession:
                     return
                 search = self.searches[op] = ItemSearch(self.checker, entry, f"watch[{op}]",
                                                         shrink_seconds=self.shrink_seconds)
-            device = call_device([t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]).type
+            device = call_device(_tensors(args, kwargs)).type
             if device not in self.checker.devices:
                 self.skipped[op] = f"on {device}, which this session does not check"
                 return

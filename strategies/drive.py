@@ -107,15 +107,19 @@ def drive(entry: OpEntry, check: Check, *, examples: int, seed: int = 0, with_va
             avoid.update(refused)
         return v
 
+    def with_its_variants(data, call: OpCall) -> None:
+        """Check ``call``, then (when the kernel accepted it) its drawn variants."""
+        if verdict(call).accepted and with_variants:
+            for variant in data.draw(variants(entry, call, avoid=frozenset(avoid), accelerated=accelerated),
+                                     label="variants"):
+                if not fixed or call.same_arguments(variant, fixed):
+                    verdict(variant)
+
     @settings(database=None, deadline=None, suppress_health_check=list(HealthCheck))
     @given(data=st.data())
     def explore(data) -> None:
         call = data.draw(op_calls(entry, avoid=frozenset(avoid), fixed=fixed), label="call")
-        call = compiler_choices(data, call)
-        if verdict(call).accepted and with_variants:
-            for variant in data.draw(variants(entry, call, avoid=frozenset(avoid), accelerated=accelerated), label="variants"):
-                if not fixed or call.same_arguments(variant, fixed):
-                    verdict(variant)
+        with_its_variants(data, compiler_choices(data, call))
 
     seeded = list(seeds or ())[:examples]
     current: list[OpCall] = []
@@ -123,11 +127,7 @@ def drive(entry: OpEntry, check: Check, *, examples: int, seed: int = 0, with_va
     @settings(database=None, deadline=None, suppress_health_check=list(HealthCheck))
     @given(data=st.data())
     def replay(data) -> None:
-        call = current[0]
-        if verdict(call).accepted and with_variants:
-            for variant in data.draw(variants(entry, call, avoid=frozenset(avoid), accelerated=accelerated), label="variants"):
-                if not fixed or call.same_arguments(variant, fixed):
-                    verdict(variant)
+        with_its_variants(data, current[0])
 
     rng = random.Random(item_seed(seed, entry.name))
     fuzz = explore.hypothesis.fuzz_one_input

@@ -457,7 +457,7 @@ def device_variants(entry: OpEntry, call: OpCall, found: list[Slot]) -> Iterator
     is, or any read-only one as a 0-d CPU scalar (kernels take those beside CUDA
     tensors) or whole (they refuse that; a copy to the device takes it, so a call that
     names a device gets its first tensor in pinned memory too)."""
-    names_device = any(v is DEVICE for v in _flat((call.args, tuple(v for _, v in call.kwargs))))
+    names_device = any(v is DEVICE for v in call.leaves())
     if len(found) < 2 and not names_device:
         return  # its only tensor on the CPU: the call runs on the CPU, as a CPU check does
     for slot in found:
@@ -483,14 +483,6 @@ def context_variants(entry: OpEntry, call: OpCall) -> Iterator[Builder]:
         return
     for name in names:
         yield _lazy(dataclasses.replace, call, cuda_context=name, variant=name)
-
-
-def _flat(value) -> Iterator:
-    if isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _flat(v)
-    else:
-        yield value
 
 
 # ----------------------------------------------------------------- choosing

@@ -23,8 +23,7 @@ def test_op(op_entry, crossref_session, request):
         pytest.skip(reason)
     search = crossref_session.search(op_entry, request.node.nodeid)
     # Variants vary a static check's inputs: without the static mode there are none.
-    devices = crossref_session.checker.devices
     drive(op_entry, search.check, examples=crossref_session.examples, seed=crossref_session.seed,
           with_variants="static" in crossref_session.checker.modes, seeds=crossref_session.corpus.get(op_entry.name),
-          accelerated=any(d != "cpu" for d in devices))
+          accelerated=crossref_session.checker.accelerated)
     crossref_session.finish(search)

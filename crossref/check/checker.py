@@ -95,6 +95,12 @@ class Checker:
     modes: tuple[str, ...] = ("static",)  # crossref/check/modes.py: the modes a drawn call is checked in
     impls: dict[str, str] = field(default_factory=dict)  # signature -> fake_impl (crossref/check/provenance.py)
 
+    @property
+    def accelerated(self) -> bool:
+        """Whether a device other than the CPU is checked (the draws then vary what
+        only an accelerator tells apart: strategies/variants.py)."""
+        return any(d != "cpu" for d in self.devices)
+
     def run(self, call: OpCall, tags: frozenset[str] = frozenset(), *, item: str = "", phase: str = "generate",
             devices: tuple[str, ...] | None = None, cache: bool = True,
             modes: tuple[str, ...] | None = None) -> list[DeviceCheck]:

@@ -207,8 +207,12 @@ class OpCall:
         a host storage or a CUDA context changes nothing on the CPU."""
         return not (str(device).startswith("cpu") and (self.hosted or self.cuda_context))
 
+    def leaves(self) -> Iterator[Any]:
+        """Every argument value, lists and tuples walked: tensors, scalars, ``DEVICE``..."""
+        return iter(tree_leaves((self.args, tuple(v for _, v in self.kwargs))))
+
     def tensor_specs(self) -> Iterator[TensorSpec]:
-        for leaf in _leaves((self.args, tuple(v for _, v in self.kwargs))):
+        for leaf in self.leaves():
             if isinstance(leaf, TensorSpec):
                 yield leaf
 
@@ -309,10 +313,6 @@ class OpCall:
 
 def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
-
-
-def _leaves(value: Any) -> Iterator[Any]:
-    return iter(tree_leaves(value))
 
 
 def _describe(value: Any, storages: tuple[StorageSpec, ...]) -> str:
